@@ -1,0 +1,8 @@
+import type { CliCommand } from '../command';
+
+/**
+ * Every subcommand, in help order. Each lives in its own file and is thin over services/core.
+ * Add a command by importing it here and appending it to the list.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CliCommand<any>[] = [];
