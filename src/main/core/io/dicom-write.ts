@@ -191,7 +191,6 @@ function commonModules(vol: Volume, ids: { studyInstanceUid: string; seriesInsta
 }
 
 function ctSliceDataset(vol: Volume, k: number, ids: { studyInstanceUid: string; seriesInstanceUid: string; frameOfReferenceUid: string }, sop: string, enc: PixelEncoding, now: { date: string; time: string }): Record<string, unknown> {
-  const [nx, ny] = vol.dims;
   const d = vol.direction;
   const position = voxelToLps(vol, 0, 0, k);
   return {
@@ -206,14 +205,7 @@ function ctSliceDataset(vol: Volume, k: number, ids: { studyInstanceUid: string;
     SliceThickness: formatDS(vol.spacing[2]),
     SliceLocation: formatDS(sliceLocation(vol, position)),
     // Image Pixel + CT Image
-    SamplesPerPixel: 1,
-    PhotometricInterpretation: 'MONOCHROME2',
-    Rows: ny,
-    Columns: nx,
-    BitsAllocated: 16,
-    BitsStored: enc.bitsStored,
-    HighBit: enc.bitsStored - 1,
-    PixelRepresentation: enc.signed ? 1 : 0,
+    ...imagePixelModule(vol, enc),
     RescaleIntercept: formatDS(enc.intercept),
     RescaleSlope: formatDS(enc.slope),
     RescaleType: 'HU',
@@ -223,9 +215,22 @@ function ctSliceDataset(vol: Volume, k: number, ids: { studyInstanceUid: string;
   };
 }
 
+function imagePixelModule(vol: Volume, enc: PixelEncoding): Record<string, unknown> {
+  return {
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    Rows: vol.dims[1],
+    Columns: vol.dims[0],
+    BitsAllocated: 16,
+    BitsStored: enc.bitsStored,
+    HighBit: enc.bitsStored - 1,
+    PixelRepresentation: enc.signed ? 1 : 0,
+  };
+}
+
 /** Enhanced CT: geometry per frame in functional groups, pixel encoding shared. */
 function enhancedCtDataset(vol: Volume, ids: { studyInstanceUid: string; seriesInstanceUid: string; frameOfReferenceUid: string }, sop: string, enc: PixelEncoding, now: { date: string; time: string }): Record<string, unknown> {
-  const [nx, ny, nz] = vol.dims;
+  const nz = vol.dims[2];
   const d = vol.direction;
   const n = sliceSize(vol.dims);
   const all = new Uint16Array(n * nz);
@@ -246,14 +251,7 @@ function enhancedCtDataset(vol: Volume, ids: { studyInstanceUid: string; seriesI
     ContentDate: now.date,
     ContentTime: now.time,
     NumberOfFrames: String(nz),
-    SamplesPerPixel: 1,
-    PhotometricInterpretation: 'MONOCHROME2',
-    Rows: ny,
-    Columns: nx,
-    BitsAllocated: 16,
-    BitsStored: enc.bitsStored,
-    HighBit: enc.bitsStored - 1,
-    PixelRepresentation: enc.signed ? 1 : 0,
+    ...imagePixelModule(vol, enc),
     SharedFunctionalGroupsSequence: [
       {
         PixelMeasuresSequence: [{ PixelSpacing: [formatDS(vol.spacing[1]), formatDS(vol.spacing[0])], SliceThickness: formatDS(vol.spacing[2]), SpacingBetweenSlices: formatDS(vol.spacing[2]) }],
