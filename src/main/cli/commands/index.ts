@@ -1,8 +1,9 @@
 import type { CliCommand } from '../command';
+import { serveCommand } from './serve';
 
 /**
  * Every subcommand, in help order. Each lives in its own file and is thin over services/core.
  * Add a command by importing it here and appending it to the list.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [];
+export const commands: CliCommand<any>[] = [serveCommand];

@@ -1,0 +1,7 @@
+import type { JobHandlerRegistry } from './types';
+import { runImportJob } from './import-job';
+
+/** Every job kind the workers can run. Handlers use core code and files only, never the database. */
+export const jobHandlers: JobHandlerRegistry = {
+  import: runImportJob as JobHandlerRegistry[string],
+};

@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { validateRequest, type MethodName, type ResultOf, type ValidParamsOf } from '../../shared/contract';
+import { AppError } from '../../shared/errors';
+import { APP_VERSION, RESEARCH_USE_NOTICE } from '../../shared/version';
+import { openDatabase, type Database } from '../storage/db';
+import { JobsRepository } from '../storage/repositories/jobs';
+import { LibraryRepository } from '../storage/repositories/library';
+import { SettingsRepository } from '../storage/repositories/settings';
+import { EventBus } from './events';
+import { JobManager } from './jobs';
+import { LibraryService } from './library';
+
+export interface ServicesOptions {
+  dataDir: string;
+  mode: 'electron' | 'browser' | 'cli';
+  /** Test hook: job handler module for the worker threads. */
+  handlersModule?: string;
+  maxConcurrentJobs?: number;
+}
+
+type Handlers = { [M in MethodName]: (params: ValidParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
+
+/**
+ * The API implemented once. Every transport (Electron IPC, HTTP/WebSocket, CLI, tests) calls
+ * `call(method, params)`, which validates at the boundary and dispatches here.
+ */
+export class Services {
+  readonly events = new EventBus();
+  readonly db: Database;
+  readonly jobs: JobManager;
+  readonly library: LibraryService;
+  readonly settings: SettingsRepository;
+  private readonly handlers: Handlers;
+
+  constructor(readonly options: ServicesOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.db = openDatabase(join(options.dataDir, 'library.sqlite'));
+    this.jobs = new JobManager({
+      repo: new JobsRepository(this.db),
+      events: this.events,
+      dataDir: options.dataDir,
+      maxConcurrent: options.maxConcurrentJobs ?? 1,
+      handlersModule: options.handlersModule,
+    });
+    this.settings = new SettingsRepository(this.db);
+    this.library = new LibraryService({ repo: new LibraryRepository(this.db), jobs: this.jobs, events: this.events, dataDir: options.dataDir });
+    this.handlers = {
+      'app.info': () => ({
+        version: APP_VERSION,
+        mode: options.mode === 'electron' ? 'electron' : 'browser',
+        dataDir: options.dataDir,
+        researchNotice: RESEARCH_USE_NOTICE,
+        models: [],
+      }),
+      'studies.list': () => this.library.listStudies(),
+      'studies.delete': async ({ studyId }) => ({ deleted: await this.library.deleteStudy(studyId) }),
+      'series.get': ({ seriesId }) => this.library.getSeries(seriesId),
+      'imports.start': ({ paths, deidentify }) => this.library.startImport(paths, deidentify),
+      'jobs.list': ({ limit }) => this.jobs.list(limit),
+      'jobs.get': ({ jobId }) => this.jobs.get(jobId),
+      'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),
+    };
+  }
+
+  /** Open the services and clean up after any previous crash. */
+  static async open(options: ServicesOptions): Promise<Services> {
+    const s = new Services(options);
+    await s.library.sweepOrphans();
+    return s;
+  }
+
+  async call(method: unknown, params: unknown): Promise<unknown> {
+    const v = validateRequest(method, params);
+    const handler = this.handlers[v.method] as (p: unknown) => unknown;
+    return await handler(v.params);
+  }
+
+  /**
+   * Binary resources (voxels, maps, thumbnails) by path, for the custom protocol and HTTP GET.
+   * Paths are fixed shapes with ids looked up in the database: nothing outside the data
+   * directory can be named.
+   */
+  async readBinary(path: string): Promise<{ bytes: Uint8Array; contentType: string }> {
+    const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail)$/.exec(path);
+    if (!m) throw new AppError('NOT_FOUND', 'Unknown resource.');
+    const s = this.library.getSeriesFiles(m[1]);
+    const file = m[2] === 'voxels' ? s.voxelsFile : s.thumbnailFile;
+    const full = resolve(this.options.dataDir, file);
+    if (!full.startsWith(resolve(this.options.dataDir) + sep)) throw new AppError('NOT_FOUND', 'Unknown resource.');
+    const buf = await readFile(full);
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), contentType: m[2] === 'voxels' ? 'application/octet-stream' : 'image/png' };
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.shutdown();
+    this.db.close();
+  }
+}

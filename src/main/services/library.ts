@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../../shared/errors';
+import type { SeriesDetail, StudySummary } from '../../shared/types';
+import type { ImportJobParams, ImportJobResult } from '../jobs/import-job';
+import type { LibraryRepository, NewSeriesRecord } from '../storage/repositories/library';
+import type { EventBus } from './events';
+import type { JobManager } from './jobs';
+import type { Volume, Vec3 } from '../core/volume';
+import { readFile } from 'node:fs/promises';
+
+export interface ImportSummary {
+  studies: { id: string; series: { id: string; modality: string; dims: Vec3; spacing: Vec3; warnings: { code: string; message: string }[]; alreadyInLibrary: boolean }[] }[];
+  errors: { file: string; code: string; message: string }[];
+  skipped: { file: string; message: string }[];
+}
+
+/** Studies, series and imports: the study library on top of SQLite rows and array files. */
+export class LibraryService {
+  constructor(
+    private readonly deps: { repo: LibraryRepository; jobs: JobManager; events: EventBus; dataDir: string },
+  ) {}
+
+  listStudies(): StudySummary[] {
+    return this.deps.repo.listStudies();
+  }
+
+  getSeries(seriesId: string): SeriesDetail {
+    const s = this.deps.repo.getSeries(seriesId);
+    if (!s) throw new AppError('NOT_FOUND', 'That series is not in the library (it may have been deleted).');
+    const { voxelsFile: _v, thumbnailFile: _t, meta: _m, ...detail } = s;
+    return detail;
+  }
+
+  getSeriesFiles(seriesId: string): { voxelsFile: string; thumbnailFile: string } {
+    const s = this.deps.repo.getSeries(seriesId);
+    if (!s) throw new AppError('NOT_FOUND', 'That series is not in the library (it may have been deleted).');
+    return { voxelsFile: s.voxelsFile, thumbnailFile: s.thumbnailFile };
+  }
+
+  /** The series as a core Volume (voxels read from its file). */
+  async loadVolume(seriesId: string): Promise<Volume> {
+    const s = this.deps.repo.getSeries(seriesId);
+    if (!s) throw new AppError('NOT_FOUND', 'That series is not in the library (it may have been deleted).');
+    const bytes = await readFile(join(this.deps.dataDir, s.voxelsFile));
+    const data = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+    return {
+      data,
+      dims: s.dims,
+      spacing: s.spacing,
+      origin: s.origin,
+      direction: s.direction,
+      intensityUnit: s.intensityUnit,
+      meta: s.meta,
+      warnings: s.warnings as Volume['warnings'],
+    };
+  }
+
+  async deleteStudy(studyId: string): Promise<boolean> {
+    const files = this.deps.repo.studyFiles(studyId);
+    const deleted = this.deps.repo.deleteStudy(studyId);
+    // Rows go first: if removing files fails, the startup sweep finds them orphaned.
+    for (const f of files) await rm(join(this.deps.dataDir, 'series', f.seriesId), { recursive: true, force: true });
+    if (deleted) this.deps.events.emit('library.changed', { reason: 'study-deleted' });
+    return deleted;
+  }
+
+  startImport(paths: string[], deidentify: boolean): { jobId: string } {
+    const stagingDir = join(this.deps.dataDir, 'staging', randomUUID());
+    const params: ImportJobParams = { paths, deidentify, stagingDir };
+    const title = `Import ${paths.length === 1 ? paths[0].split(/[\\/]/).filter(Boolean).pop() : `${paths.length} items`}`;
+    const job = this.deps.jobs.start<ImportJobResult>('import', params, {
+      title,
+      complete: (result, jobId) => this.commitImport(params, result, jobId),
+      cleanup: () => rm(stagingDir, { recursive: true, force: true }),
+    });
+    return { jobId: job.id };
+  }
+
+  private async commitImport(params: ImportJobParams, result: ImportJobResult, jobId: string): Promise<ImportSummary> {
+    const { repo, dataDir } = this.deps;
+    const moved: string[] = [];
+    const records: NewSeriesRecord[] = [];
+    const idOf = new Map<string, string>();
+    try {
+      for (const st of result.staged) {
+        const id = randomUUID();
+        idOf.set(st.record.id, id);
+        const finalDir = join(dataDir, 'series', id);
+        await mkdir(join(dataDir, 'series'), { recursive: true });
+        await rename(join(params.stagingDir, st.folder), finalDir);
+        moved.push(finalDir);
+        records.push({
+          ...st.record,
+          id,
+          series: { ...st.record.series, voxelsFile: `series/${id}/voxels.i16`, thumbnailFile: `series/${id}/thumbnail.png` },
+        });
+      }
+      const files = result.files.map((f) => (f.seriesId ? { ...f, seriesId: idOf.get(f.seriesId) } : f));
+      const outcome = repo.commitImport({ id: randomUUID(), jobId, paths: params.paths, deidentify: params.deidentify }, records, files);
+      // Content already in the library: the copy we just staged is not needed.
+      for (const e of outcome.existing) await rm(join(dataDir, 'series', e.newId), { recursive: true, force: true });
+      await rm(params.stagingDir, { recursive: true, force: true });
+      this.deps.events.emit('library.changed', { reason: 'import' });
+      const existingOf = new Map(outcome.existing.map((e) => [e.newId, e.existingId]));
+      const byStudy = new Map<string, ImportSummary['studies'][number]>();
+      const studies = repo.listStudies();
+      for (const rec of records) {
+        const seriesId = existingOf.get(rec.id) ?? rec.id;
+        const study = studies.find((s) => s.series.some((x) => x.id === seriesId));
+        if (!study) continue;
+        const entry = byStudy.get(study.id) ?? { id: study.id, series: [] };
+        entry.series.push({ id: seriesId, modality: rec.series.modality, dims: rec.series.dims, spacing: rec.series.spacing, warnings: rec.series.warnings, alreadyInLibrary: existingOf.has(rec.id) });
+        byStudy.set(study.id, entry);
+      }
+      return {
+        studies: [...byStudy.values()],
+        errors: result.files.filter((f) => f.status === 'error').map((f) => ({ file: f.file, code: f.code ?? 'INTERNAL', message: f.message ?? '' })),
+        skipped: result.files.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, message: f.message ?? '' })),
+      };
+    } catch (e) {
+      for (const dir of moved) await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Remove what a crash can leave behind: staging folders of imports that never committed and
+   * series folders without a database row. Never touches a folder that has a row.
+   */
+  async sweepOrphans(): Promise<number> {
+    const { dataDir, repo } = this.deps;
+    let removed = 0;
+    await rm(join(dataDir, 'staging'), { recursive: true, force: true });
+    const seriesRoot = join(dataDir, 'series');
+    if (existsSync(seriesRoot)) {
+      const known = repo.allSeriesIds();
+      for (const name of await readdir(seriesRoot)) {
+        if (!known.has(name)) {
+          await rm(join(seriesRoot, name), { recursive: true, force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+}

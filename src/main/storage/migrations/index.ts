@@ -1,0 +1,5 @@
+import type { Migration } from './types';
+import { migration0001 } from './0001-initial';
+
+/** Every schema version in order. Append only: a released migration is never edited. */
+export const MIGRATIONS: Migration[] = [migration0001];

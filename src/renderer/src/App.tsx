@@ -1,0 +1,59 @@
+import { useMemo, useState } from 'react';
+import { useAppInfo, useStudies } from './api/context';
+import { StudyList } from './features/library/StudyList';
+import { ImportPanel } from './features/library/ImportPanel';
+import { SeriesPanel } from './features/library/SeriesPanel';
+import { JobBar } from './features/jobs/JobBar';
+import type { SeriesSummary, StudySummary } from '../../shared/types';
+
+export function App() {
+  const { info, error: infoError } = useAppInfo();
+  const { studies, loaded, error } = useStudies();
+  const [selectedSeriesId, setSelectedSeriesId] = useState<string | null>(null);
+
+  const selection = useMemo(() => {
+    for (const st of studies) for (const se of st.series) if (se.id === selectedSeriesId) return { study: st, series: se };
+    return null;
+  }, [studies, selectedSeriesId]) as { study: StudySummary; series: SeriesSummary } | null;
+
+  return (
+    <div className="app" data-testid="app-shell">
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-name">Inpaint CT</span>
+          <span className="research-badge" title={info?.researchNotice}>
+            RESEARCH USE ONLY — not for diagnosis
+          </span>
+        </div>
+        <div className="topbar-info">
+          {info ? (
+            <span data-testid="app-version">
+              v{info.version} · {info.mode === 'electron' ? 'desktop' : 'browser mode'}
+            </span>
+          ) : infoError ? (
+            <span className="error-text">{infoError}</span>
+          ) : (
+            <span>connecting…</span>
+          )}
+        </div>
+      </header>
+      <aside className="library" aria-label="Study library">
+        <ImportPanel />
+        <StudyList studies={studies} loaded={loaded} error={error} selectedSeriesId={selectedSeriesId} onSelectSeries={setSelectedSeriesId} />
+      </aside>
+      <main className="viewer-area" aria-label="Viewer">
+        {selection ? (
+          <SeriesPanel study={selection.study} series={selection.series} />
+        ) : (
+          <div className="empty-state">
+            <h2>No series selected</h2>
+            <p>{studies.length === 0 && loaded ? 'The library is empty. Import DICOM, NIfTI or PNG images to begin.' : 'Choose a series in the library on the left.'}</p>
+          </div>
+        )}
+      </main>
+      <footer className="jobs-area" aria-label="Background jobs">
+        <JobBar />
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import type { StudySummary } from '../../../../shared/types';
+import { useApi } from '../../api/context';
+
+export function StudyList(props: {
+  studies: StudySummary[];
+  loaded: boolean;
+  error: string | null;
+  selectedSeriesId: string | null;
+  onSelectSeries: (id: string) => void;
+}) {
+  const api = useApi();
+  if (props.error) return <div className="error-text" role="alert">{props.error}</div>;
+  if (!props.loaded) return <div className="muted">Loading library…</div>;
+  if (props.studies.length === 0) return <div className="muted" data-testid="library-empty">No studies yet.</div>;
+  return (
+    <ul className="study-list" data-testid="study-list">
+      {props.studies.map((st) => (
+        <li key={st.id} className="study">
+          <div className="study-head">
+            <strong>{st.patientName || 'Unnamed patient'}</strong>
+            <span className="muted">{st.patientIdentifier}</span>
+          </div>
+          <div className="muted small">
+            {formatDate(st.studyDate)} {st.description}
+          </div>
+          <ul className="series-list">
+            {st.series.map((se) => (
+              <li key={se.id}>
+                <button
+                  className={`series-item${se.id === props.selectedSeriesId ? ' selected' : ''}`}
+                  onClick={() => props.onSelectSeries(se.id)}
+                  data-testid="series-item"
+                  aria-pressed={se.id === props.selectedSeriesId}
+                >
+                  <img className="thumb" alt="" src={api.blobUrl(`series/${se.id}/thumbnail`)} width={48} height={48} />
+                  <span className="series-text">
+                    <span>
+                      {se.modality || '?'} · {se.description || `Series ${se.seriesNumber ?? ''}`}
+                    </span>
+                    <span className="muted small">
+                      {se.dims[0]}×{se.dims[1]}×{se.dims[2]} · {se.spacing.map((s) => s.toFixed(2)).join('×')} mm
+                    </span>
+                    {se.warnings.length > 0 && (
+                      <span className="warn small" title={se.warnings.map((w) => w.message).join('\n')}>
+                        ⚠ {se.warnings.length} warning{se.warnings.length > 1 ? 's' : ''}
+                      </span>
+                    )}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** DICOM dates are YYYYMMDD. */
+export function formatDate(d: string): string {
+  return /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : d;
+}

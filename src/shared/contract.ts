@@ -1,0 +1,105 @@
+/**
+ * The one API contract between the renderer and the services. Declared once; the preload,
+ * the Electron IPC handlers, the HTTP/WebSocket server and the renderer's client are all
+ * derived from it. Every request is validated here at the boundary (zod), so services can
+ * trust their inputs; results are typed but not re-validated (they come from our own code).
+ */
+import { z } from 'zod';
+import { AppError } from './errors';
+import type {
+  AppInfo,
+  JobInfo,
+  StudySummary,
+  SeriesDetail,
+} from './types';
+
+export type MethodKind = 'query' | 'command' | 'job';
+
+export interface MethodSpec<P extends z.ZodType, R> {
+  kind: MethodKind;
+  params: P;
+  /** Phantom field carrying the result type; never set at runtime. */
+  readonly result?: R;
+  summary: string;
+}
+
+/** Curried so the params type is inferred from the schema while the result type is given. */
+function method<R>() {
+  return <P extends z.ZodType>(kind: MethodKind, params: P, summary: string): MethodSpec<P, R> => ({ kind, params, summary });
+}
+
+const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/, 'must be an identifier');
+const empty = z.object({}).strict();
+
+export const contract = {
+  'app.info': method<AppInfo>()('query', empty, 'Version, data directory, models and devices.'),
+
+  'studies.list': method<StudySummary[]>()('query', empty, 'All studies in the library with their series.'),
+  'studies.delete': method<{ deleted: boolean }>()(
+    'command',
+    z.object({ studyId: id }).strict(),
+    'Remove a study, its series and derived files from the library.',
+  ),
+  'series.get': method<SeriesDetail>()('query', z.object({ seriesId: id }).strict(), 'Geometry, metadata and warnings of one series.'),
+
+  'imports.start': method<{ jobId: string }>()(
+    'job',
+    z
+      .object({
+        paths: z.array(z.string().min(1).max(4096)).min(1, 'Choose at least one file or folder to import.').max(10_000),
+        deidentify: z.boolean().default(false),
+      })
+      .strict(),
+    'Import DICOM folders, NIfTI files or PNG stacks (paths on this computer).',
+  ),
+
+  'jobs.list': method<JobInfo[]>()('query', z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict(), 'Recent jobs, newest first.'),
+  'jobs.get': method<JobInfo>()('query', z.object({ jobId: id }).strict(), 'One job.'),
+  'jobs.cancel': method<{ cancelled: boolean }>()('command', z.object({ jobId: id }).strict(), 'Ask a running job to stop; it ends as cancelled.'),
+} as const;
+
+export type Contract = typeof contract;
+export type MethodName = keyof Contract;
+export const METHOD_NAMES = Object.keys(contract) as MethodName[];
+
+/** What a caller sends (defaults optional). */
+export type ParamsOf<M extends MethodName> = z.input<Contract[M]['params']>;
+/** What a service receives after validation (defaults filled in). */
+export type ValidParamsOf<M extends MethodName> = z.output<Contract[M]['params']>;
+export type ResultOf<M extends MethodName> = NonNullable<Contract[M]['result']>;
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(contract, name);
+}
+
+/**
+ * Validate a request at the boundary. Throws BAD_REQUEST with a sentence naming the method and
+ * the offending fields, never a zod dump.
+ */
+export function validateRequest<M extends MethodName>(name: unknown, params: unknown): { method: M; params: ValidParamsOf<M> } {
+  if (!isMethodName(name)) throw new AppError('BAD_REQUEST', `Unknown request "${String(name).slice(0, 80)}".`);
+  const spec = contract[name];
+  const parsed = spec.params.safeParse(params ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => {
+      const where = i.path.length ? i.path.join('.') : 'request';
+      return `${where}: ${i.message}`;
+    });
+    throw new AppError('BAD_REQUEST', `Invalid request ${name}: ${issues.join('; ')}.`, { method: name });
+  }
+  return { method: name as M, params: parsed.data as ValidParamsOf<M> };
+}
+
+/** Events pushed from the services to every connected renderer. */
+export interface EventMap {
+  'job.progress': JobInfo;
+  'job.finished': JobInfo;
+  'library.changed': { reason: string };
+}
+export type EventName = keyof EventMap;
+export const EVENT_NAMES: EventName[] = ['job.progress', 'job.finished', 'library.changed'];
+
+/** Wire format shared by the WebSocket server and client. */
+export type WireRequest = { type: 'request'; id: number; method: string; params: unknown };
+export type WireResponse = { type: 'response'; id: number; result?: unknown; error?: { code: string; message: string } };
+export type WireEvent = { type: 'event'; event: EventName; payload: unknown };

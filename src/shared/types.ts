@@ -1,0 +1,88 @@
+/**
+ * Plain data types that cross the API boundary. No functions, no classes: they travel as JSON.
+ */
+import type { ErrorPayload } from './errors';
+
+export type Vec3 = [number, number, number];
+
+export interface SeriesWarningInfo {
+  code: string;
+  message: string;
+}
+
+export interface SeriesSummary {
+  id: string;
+  studyId: string;
+  modality: string;
+  description: string;
+  seriesNumber: number | null;
+  /** Voxel grid [x, y, z]; z is slices, k = 0 is the most inferior. */
+  dims: Vec3;
+  /** mm */
+  spacing: Vec3;
+  source: string;
+  deidentified: boolean;
+  warnings: SeriesWarningInfo[];
+  createdAt: string;
+}
+
+export interface SeriesDetail extends SeriesSummary {
+  /** LPS mm of voxel (0,0,0). */
+  origin: Vec3;
+  /** Column-major 3x3 direction cosines. */
+  direction: number[];
+  intensityUnit: 'HU' | 'raw' | 'windowed';
+  windowCenter: number | null;
+  windowWidth: number | null;
+  /** Path, relative to the binary endpoint, of the Int16 voxel data (x-fastest). */
+  voxelsPath: string;
+  /** Path of an 8-bit thumbnail PNG (middle slice at brain window). */
+  thumbnailPath: string;
+}
+
+export interface StudySummary {
+  id: string;
+  patientName: string;
+  patientIdentifier: string;
+  studyDate: string;
+  description: string;
+  studyInstanceUid: string;
+  createdAt: string;
+  series: SeriesSummary[];
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobInfo {
+  id: string;
+  kind: string;
+  status: JobStatus;
+  stage: string;
+  done: number;
+  total: number;
+  message: string;
+  /** Short human label, e.g. "Import 3 paths". */
+  title: string;
+  result: unknown;
+  error: ErrorPayload | null;
+  /** True when an interrupted job can be started again with the same parameters. */
+  resumable: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface ModelInfo {
+  id: string;
+  kind: string;
+  version: string;
+  description: string;
+}
+
+export interface AppInfo {
+  version: string;
+  mode: 'electron' | 'browser';
+  dataDir: string;
+  researchNotice: string;
+  models: ModelInfo[];
+}
