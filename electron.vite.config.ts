@@ -1,6 +1,7 @@
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { resolve } from 'node:path';
+import { CONTENT_SECURITY_POLICY } from './src/shared/csp';
 
 // Native and heavy Node packages stay outside the main bundle and load from node_modules.
 const nodeExternals = ['better-sqlite3', 'onnxruntime-node', 'ws', 'dcmjs', 'nifti-reader-js', 'pdfkit', 'fast-png', 'zod', 'tsx', /^@cornerstonejs\//, 'jpeg-lossless-decoder-js', 'electron'];
@@ -32,7 +33,15 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
-    plugins: [react()],
+    plugins: [
+      react(),
+      {
+        // file:// pages in Electron get no response headers, so the policy also travels in the page.
+        name: 'inpaint-ct-csp-meta',
+        apply: 'build',
+        transformIndexHtml: (html: string) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}" />`),
+      },
+    ],
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       chunkSizeWarningLimit: 4000,

@@ -1,0 +1,51 @@
+/**
+ * Starts the real `inpaint-ct serve` (real services, SQLite, workers) on a random loopback port
+ * with a fresh data directory, once per test file.
+ */
+import { test as base } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ServerInfo {
+  url: string;
+  /** Origin without token, e.g. http://127.0.0.1:1234 */
+  origin: string;
+  token: string;
+  dataDir: string;
+  process: ChildProcess;
+}
+
+export async function startServe(dataDir = mkdtempSync(join(tmpdir(), 'ict-e2e-')), extraArgs: string[] = []): Promise<ServerInfo> {
+  const child = spawn(process.execPath, ['bin/inpaint-ct.mjs', 'serve', '--port', '0', '--json', '--data-dir', dataDir, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const info = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
+  });
+  return { url: info.url, origin: new URL(info.url).origin, token: info.token, dataDir, process: child };
+}
+
+export const test = base.extend<object, { server: ServerInfo }>({
+  server: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const s = await startServe();
+      await use(s);
+      s.process.kill('SIGTERM');
+    },
+    { scope: 'worker', timeout: 180_000 },
+  ],
+});
+
+export { expect } from '@playwright/test';

@@ -1,0 +1,51 @@
+import { test, expect } from '../server-fixture';
+
+test.describe('browser mode foundation', () => {
+  test('API refuses requests without the token and answers with it', async ({ server, request }) => {
+    const without = await request.post(`${server.origin}/api/rpc/app.info`, { data: {} });
+    expect(without.status()).toBe(401);
+    expect((await without.json()).error.code).toBe('UNAUTHORIZED');
+
+    const wrong = await request.post(`${server.origin}/api/rpc/app.info`, { data: {}, headers: { Authorization: 'Bearer not-the-token' } });
+    expect(wrong.status()).toBe(401);
+
+    const ok = await request.post(`${server.origin}/api/rpc/app.info`, { data: {}, headers: { Authorization: `Bearer ${server.token}` } });
+    expect(ok.status()).toBe(200);
+    const body = await ok.json();
+    expect(body.result.researchNotice).toMatch(/Research use only/);
+    expect(body.result.mode).toBe('browser');
+  });
+
+  test('malformed requests get a clear 400 error, never a stack trace', async ({ server, request }) => {
+    const r = await request.post(`${server.origin}/api/rpc/series.get`, { data: { seriesId: 42 }, headers: { Authorization: `Bearer ${server.token}` } });
+    expect(r.status()).toBe(400);
+    const body = await r.json();
+    expect(body.error.code).toBe('BAD_REQUEST');
+    expect(body.error.message).toMatch(/seriesId/);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  test('the WebSocket refuses a connection without the token', async ({ server, page }) => {
+    await page.goto(`${server.origin}/`);
+    const outcome = await page.evaluate(
+      (wsUrl) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(wsUrl);
+          ws.onopen = () => resolve('open');
+          ws.onerror = () => resolve('refused');
+        }),
+      `ws://${new URL(server.origin).host}/ws`,
+    );
+    expect(outcome).toBe('refused');
+  });
+
+  test('the shell renders with the research-use label and an empty library', async ({ server, page }) => {
+    await page.goto(server.url);
+    await expect(page.getByTestId('app-shell')).toBeVisible();
+    await expect(page.getByText('RESEARCH USE ONLY')).toBeVisible();
+    await expect(page.getByTestId('app-version')).toContainText('browser mode');
+    await expect(page.getByTestId('library-empty')).toBeVisible();
+    await expect(page.getByTestId('import-panel')).toBeVisible();
+    await page.screenshot({ path: 'test-results/screens/shell.png' });
+  });
+});
