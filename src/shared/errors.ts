@@ -36,6 +36,8 @@ export const ERROR_CODES = [
   // storage
   'DATABASE_TOO_NEW',
   'DATABASE_CORRUPT',
+  // models
+  'MODEL_LOAD_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
