@@ -173,7 +173,8 @@ describe('pad/crop and area resize', () => {
   it('rejects a mask on another grid and non-HU images', () => {
     const vol = volumeOf([8, 8, 1], [0.45, 0.45, 5], () => 0);
     expect(() => prepareStack(vol, new Uint8Array(10))).toThrow(/share one grid/);
-    expect(() => prepareStack({ ...vol, intensityUnit: 'raw' }, new Uint8Array(64))).toThrow(/Hounsfield/);
+    expect(() => prepareStack({ ...vol, intensityUnit: 'windowed' }, new Uint8Array(64))).toThrow(/Hounsfield/);
+    expect(() => prepareStack({ ...vol, data: new Float32Array(64).fill(700), intensityUnit: 'raw' }, new Uint8Array(64))).toThrow(/MR/);
     expect(() => inverseToNative(new Float32Array(5), planTransform(vol, null))).toThrow(/expected/);
   });
 });

@@ -1,10 +1,12 @@
 import type { CliCommand } from '../command';
 import { serveCommand } from './serve';
 import { importCommand } from './import';
+import { brainMaskCommand } from './brain-mask';
+import { preprocessCommand } from './preprocess';
 
 /**
  * Every subcommand, in help order. Each lives in its own file and is thin over services/core.
  * Add a command by importing it here and appending it to the list.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [serveCommand, importCommand];
+export const commands: CliCommand<any>[] = [serveCommand, importCommand, brainMaskCommand, preprocessCommand];

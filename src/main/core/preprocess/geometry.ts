@@ -2,6 +2,7 @@ import { AppError } from '../../../shared/errors';
 import { BRAIN_WINDOW, type CtWindow } from '../../../shared/windows';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import { voxelToLps, type Vec3, type Volume } from '../volume';
+import { assertCtLike } from './brain-mask';
 import { applyWindow } from './window';
 
 /**
@@ -231,7 +232,7 @@ export function prepareStack(volume: Volume, brainMask: Uint8Array, options: Pre
   const [nx, ny, nz] = volume.dims;
   const n = nx * ny;
   if (brainMask.length !== n * nz) throw new AppError('GEOMETRY_MISMATCH', `The brain mask has ${brainMask.length} voxels but the image has ${n * nz}; they must share one grid.`);
-  if (volume.intensityUnit !== 'HU') throw new AppError('NOT_CT', 'Brain windowing needs CT values in Hounsfield units; this image carries other intensities.');
+  if (volume.intensityUnit !== 'HU') assertCtLike(volume);
   const transform = planTransform(volume, brainMask, options);
   const size = transform.outputSize;
   const [fx, fy] = transform.nativePixelsPerFramePixel;

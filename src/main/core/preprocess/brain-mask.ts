@@ -1,0 +1,299 @@
+import { AppError } from '../../../shared/errors';
+import { throwIfAborted, type TaskOptions } from '../progress';
+import { voxelVolumeMl, type Volume } from '../volume';
+import { borderPixels, dilateInPlace, erodeInPlace, fillHolesInPlace, floodFill, keepLargestComponent3D, SliceScratch } from './morphology';
+
+/**
+ * Classical brain extraction of head CT: no model, HU thresholds and morphology, 3D per study.
+ *
+ * The idea: the brain is the soft tissue that the skull separates from the air around the head.
+ * Per slice, the outside is flooded from the air at the image border through everything that is
+ * not (slightly thickened) bone; what the flood cannot reach, is not bone and is tissue-dense is
+ * intracranial. Thickening the bone closes foramina, sutures and partial-volume gaps narrower
+ * than twice the closing radius; the flood is then grown back over the scalp strip that the
+ * thickening hid. The orbits, the nose and the ear canals open to the outside through gaps far
+ * wider than that, so orbit fat and globes are flooded as outside; sinus and mastoid air is
+ * below the tissue threshold. Slices are then tied together in 3D (largest connected component
+ * after a small opening, so thin bridges into the skull base do not join the brain), holes are
+ * filled per slice (a dark infarct or a calcification inside the brain is brain), and slices
+ * whose mask leaks far beyond both neighbours are cut back to them.
+ *
+ * Hemorrhage (50-90 HU, up to ~100 HU when clotted) stays below the bone threshold, so a subdural
+ * or epidural collection against the inner table is part of the cavity; hypodense lesions
+ * (infarct, edema, 10-25 HU) are above the tissue floor.
+ *
+ * Cropped field of view: the flood starts only from air, never from tissue on the border, so a
+ * brain cut by the image edge is not mistaken for outside; with no air and no bone at all in a
+ * slice, all tissue-dense pixels are intracranial.
+ */
+
+/** At or above: bone (cortical and diploic bone, dense calcification). Blood stays below. */
+export const BONE_HU = 170;
+/** Below: air or fat. CSF (0-15 HU) with noise stays above. */
+export const TISSUE_FLOOR_HU = -25;
+/** Below: air that seeds the outside flood (with fat, everything under the tissue floor at the border). */
+const AIR_HU = -400;
+
+export interface ClassicalBrainMaskOptions extends TaskOptions {
+  /** Gaps in the skull narrower than twice this are closed (default 2.5 mm). */
+  closingRadiusMm?: number;
+  /** Bridges narrower than twice this do not connect regions in 3D (default 1.5 mm). */
+  openingRadiusMm?: number;
+}
+
+export interface BrainMaskStats {
+  method: string;
+  volumeMl: number;
+  slicesWithBrain: number;
+  /** Slices where no bone was found, handled as a field of view cropped inside the skull. */
+  slicesWithoutSkull: number;
+  /** Slices cut back to their neighbours because their mask leaked. */
+  slicesCorrected: number;
+  elapsedMs: number;
+}
+
+export interface BrainMaskResult {
+  /** 1 = brain, on the input grid (x-fastest). */
+  mask: Uint8Array;
+  stats: BrainMaskStats;
+}
+
+const MODALITY_NAMES: Record<string, string> = {
+  MR: 'an MR',
+  PT: 'a PET',
+  NM: 'a nuclear medicine',
+  US: 'an ultrasound',
+  CR: 'a radiograph',
+  DX: 'a radiograph',
+  MG: 'a mammography',
+  XA: 'an angiography',
+  OT: '',
+};
+
+/**
+ * Throws NOT_CT unless the volume is plausibly CT in Hounsfield units (then its values may be
+ * used as HU even when the reader could not label them so). Decides from the modality
+ * tag when there is one, and always from the intensities: CT of a head has air near -1000 HU and
+ * soft tissue between -100 and 100 HU; a field of view cropped inside the skull has no air, but
+ * then nearly everything is tissue with its peak between 10 and 60 HU. MR intensities have no
+ * negative air values and no tissue peak there (and CT stored without its rescale is caught the
+ * same way).
+ */
+export function assertCtLike(volume: Pick<Volume, 'data' | 'intensityUnit' | 'meta'>): void {
+  const modality = volume.meta.modality?.trim().toUpperCase();
+  if (modality && modality !== 'CT' && modality !== 'OT') {
+    const name = MODALITY_NAMES[modality] ?? `a ${modality}`;
+    throw new AppError('NOT_CT', `This series is ${name} scan (modality ${modality}); the analysis needs CT.`, { modality });
+  }
+  // 'raw' (a NIfTI without recorded units) goes on to the intensity test: a CT cropped inside the
+  // skull has no air, so the reader could not call it HU, yet it is CT.
+  if (volume.intensityUnit === 'windowed') {
+    throw new AppError('NOT_CT', 'The image holds display-windowed grey values (for example a PNG stack), not Hounsfield units; brain extraction and windowing need CT values in HU.', { intensityUnit: volume.intensityUnit });
+  }
+  const data = volume.data;
+  const stride = Math.max(1, Math.floor(data.length / 400_000));
+  let total = 0;
+  let air = 0;
+  let object = 0;
+  let soft = 0;
+  let tissueBand = 0;
+  // 5 HU bins over [-50, 120) for the tissue peak.
+  const hist = new Float64Array(34);
+  for (let p = 0; p < data.length; p += stride) {
+    const v = data[p];
+    if (!(v === v)) continue;
+    total++;
+    if (v <= -500) {
+      air++;
+      continue;
+    }
+    object++;
+    if (v >= -200 && v <= 150) soft++;
+    if (v >= -50 && v < 120) {
+      tissueBand++;
+      hist[Math.floor((v + 50) / 5)]++;
+    }
+  }
+  let peak = 0;
+  for (let b = 1; b < hist.length; b++) if (hist[b] > hist[peak]) peak = b;
+  const peakHu = -50 + peak * 5 + 2.5;
+  const hasAir = air >= 0.005 * total;
+  const ctLike = total > 0 && (hasAir ? soft >= 0.4 * object : tissueBand >= 0.6 * total && peakHu >= 10 && peakHu <= 60);
+  if (!ctLike) {
+    throw new AppError(
+      'NOT_CT',
+      modality === 'CT'
+        ? 'The voxel values do not look like Hounsfield units (no air near -1000 HU and no soft-tissue peak); the CT may have been stored without its rescale values.'
+        : 'The voxel values do not look like CT in Hounsfield units (no air near -1000 HU and no soft-tissue peak); this may be an MR scan. The analysis needs CT.',
+      { airFraction: total ? air / total : 0, tissuePeakHu: peakHu },
+    );
+  }
+}
+
+/**
+ * Classical brain mask of a head CT volume in HU. Throws NOT_CT for non-CT input and NO_BRAIN
+ * when nothing intracranial is found.
+ */
+export function classicalBrainMask(volume: Volume, options: ClassicalBrainMaskOptions = {}): BrainMaskResult {
+  const started = performance.now();
+  assertCtLike(volume);
+  const [nx, ny, nz] = volume.dims;
+  const n = nx * ny;
+  const data = volume.data;
+  const pixelMm = Math.sqrt(volume.spacing[0] * volume.spacing[1]);
+  const closeSteps = Math.max(1, Math.round((options.closingRadiusMm ?? 2.5) / pixelMm));
+  const openSteps = Math.max(1, Math.round((options.openingRadiusMm ?? 1.5) / pixelMm));
+  const scratch = new SliceScratch(nx, ny);
+  const border = borderPixels(nx, ny);
+  const seeds = new Int32Array(border.length);
+  const bone = new Uint8Array(n);
+  const barrier = new Uint8Array(n);
+  const outside = new Uint8Array(n);
+  const work = new Uint8Array(n);
+  const candidate = new Uint8Array(n * nz);
+  let slicesWithoutSkull = 0;
+
+  for (let k = 0; k < nz; k++) {
+    throwIfAborted(options.signal);
+    const base = k * n;
+    let boneCount = 0;
+    for (let p = 0; p < n; p++) {
+      const b = data[base + p] >= BONE_HU ? 1 : 0;
+      bone[p] = b;
+      barrier[p] = b;
+      boneCount += b;
+    }
+    if (boneCount === 0) slicesWithoutSkull++;
+    dilateInPlace(barrier, 0, nx, ny, closeSteps, scratch);
+    let nSeeds = 0;
+    for (let q = 0; q < border.length; q++) {
+      const p = border[q];
+      if (data[base + p] < TISSUE_FLOOR_HU && !barrier[p]) seeds[nSeeds++] = p;
+    }
+    outside.fill(0);
+    floodFill(seeds, nSeeds, barrier, 0, outside, 0, nx, ny, scratch);
+    // Give back the scalp strip the thickened bone hid from the flood (through soft tissue only).
+    dilateInPlace(outside, 0, nx, ny, closeSteps + 1, scratch, bone);
+    for (let p = 0; p < n; p++) {
+      const v = data[base + p];
+      candidate[base + p] = !bone[p] && !outside[p] && v >= TISSUE_FLOOR_HU ? 1 : 0;
+    }
+    options.onProgress?.({ stage: 'brain-mask', done: k + 1, total: nz + 2 });
+  }
+
+  // Opening before the 3D component search: thin tissue bridges through skull-base foramina must
+  // not join nasal or orbital soft tissue to the brain.
+  const core = candidate.slice();
+  for (let k = 0; k < nz; k++) erodeInPlace(core, k * n, nx, ny, openSteps, scratch, work);
+  const { size } = keepLargestComponent3D(core, nx, ny, nz);
+  throwIfAborted(options.signal);
+  const mask = core;
+  const holesOutside = new Uint8Array(n);
+  for (let k = 0; k < nz; k++) {
+    const base = k * n;
+    dilateInPlace(mask, base, nx, ny, openSteps + 1, scratch);
+    for (let p = 0; p < n; p++) mask[base + p] &= candidate[base + p];
+    fillHolesInPlace(mask, base, nx, ny, scratch, holesOutside, border);
+  }
+  options.onProgress?.({ stage: 'brain-mask', done: nz + 1, total: nz + 2 });
+  const slicesCorrected = cutLeaksToNeighbours(mask, nx, ny, nz, pixelMm, scratch);
+
+  const { voxels: count, slicesWithBrain } = countMask(mask, volume.dims);
+  const volumeMl = count * voxelVolumeMl(volume.spacing);
+  assertBrainFound(volume, mask, size === 0 ? 0 : volumeMl);
+  options.onProgress?.({ stage: 'brain-mask', done: nz + 2, total: nz + 2 });
+  return {
+    mask,
+    stats: { method: 'classical', volumeMl, slicesWithBrain, slicesWithoutSkull, slicesCorrected, elapsedMs: performance.now() - started },
+  };
+}
+
+/** Voxels set, slices with any voxel set, and the largest slice's voxel count. */
+export function countMask(mask: Uint8Array, dims: readonly number[]): { voxels: number; slicesWithBrain: number; largestSlice: number } {
+  const n = dims[0] * dims[1];
+  let voxels = 0;
+  let slicesWithBrain = 0;
+  let largestSlice = 0;
+  for (let k = 0; k < dims[2]; k++) {
+    let c = 0;
+    for (let p = k * n; p < (k + 1) * n; p++) c += mask[p];
+    voxels += c;
+    if (c) slicesWithBrain++;
+    if (c > largestSlice) largestSlice = c;
+  }
+  return { voxels, slicesWithBrain, largestSlice };
+}
+
+/**
+ * Smallest brain worth analysing: a brain cross-section is 100-200 cm² at mid level; below 6 cm²
+ * in every slice (or 3 ml in all) the enclosed tissue is a marrow cavity, a canal or noise.
+ */
+const MIN_BRAIN_ML = 3;
+const MIN_LARGEST_SLICE_CM2 = 6;
+
+/** Throws NO_BRAIN when the mask is empty, tiny, or does not have brain density. */
+export function assertBrainFound(volume: Pick<Volume, 'data' | 'dims' | 'spacing'>, mask: Uint8Array, volumeMl: number): void {
+  const largest = countMask(mask, volume.dims).largestSlice;
+  const largestCm2 = (largest * volume.spacing[0] * volume.spacing[1]) / 100;
+  if (volumeMl < MIN_BRAIN_ML || largestCm2 < MIN_LARGEST_SLICE_CM2) {
+    throw new AppError('NO_BRAIN', 'No brain was found in this image: there is no tissue enclosed by the skull. Check that the series is a head CT.', { volumeMl, largestSliceCm2: largestCm2 });
+  }
+  // Median HU inside the mask: brain with CSF and lesions sits between roughly 15 and 60 HU.
+  const hist = new Float64Array(400);
+  let total = 0;
+  for (let p = 0; p < mask.length; p++) {
+    if (!mask[p]) continue;
+    const b = Math.floor(volume.data[p] + 100);
+    hist[b < 0 ? 0 : b > 399 ? 399 : b]++;
+    total++;
+  }
+  let acc = 0;
+  let medianHu = 0;
+  for (let b = 0; b < 400; b++) {
+    acc += hist[b];
+    if (acc >= total / 2) {
+      medianHu = b - 100;
+      break;
+    }
+  }
+  if (medianHu < 8 || medianHu > 70) {
+    throw new AppError('NO_BRAIN', `No brain was found in this image: the region inside the skull has a density of ${medianHu} HU, not that of brain tissue. Check that the series is a head CT.`, { volumeMl, medianHu });
+  }
+}
+
+/**
+ * Slice-to-slice consistency: anatomy changes little over one slice, so tissue far outside both
+ * neighbours' masks is a leak (an open skull ring letting scalp in), not brain. Such pixels are
+ * removed when the slice grew much larger than its neighbours. Returns the number of slices cut.
+ */
+function cutLeaksToNeighbours(mask: Uint8Array, nx: number, ny: number, nz: number, pixelMm: number, scratch: SliceScratch): number {
+  if (nz < 3) return 0;
+  const n = nx * ny;
+  const areas = new Float64Array(nz);
+  for (let k = 0; k < nz; k++) {
+    let c = 0;
+    for (let p = k * n; p < (k + 1) * n; p++) c += mask[p];
+    areas[k] = c;
+  }
+  const envelope = new Uint8Array(n);
+  const marginSteps = Math.max(2, Math.round(8 / pixelMm));
+  let corrected = 0;
+  for (let k = 1; k < nz - 1; k++) {
+    const neighbourMax = Math.max(areas[k - 1], areas[k + 1]);
+    if (areas[k] <= 1.3 * neighbourMax + 50) continue;
+    for (let p = 0; p < n; p++) envelope[p] = mask[(k - 1) * n + p] | mask[(k + 1) * n + p];
+    dilateInPlace(envelope, 0, nx, ny, marginSteps, scratch);
+    let removed = 0;
+    for (let p = 0; p < n; p++) {
+      if (mask[k * n + p] && !envelope[p]) {
+        mask[k * n + p] = 0;
+        removed++;
+      }
+    }
+    if (removed) {
+      corrected++;
+      areas[k] -= removed;
+    }
+  }
+  return corrected;
+}
