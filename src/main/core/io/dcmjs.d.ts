@@ -14,6 +14,8 @@ declare module 'dcmjs' {
     constructor(buffer: ArrayBuffer, littleEndian?: boolean | null, options?: { start?: number; stop?: number; noCopy?: boolean });
     offset: number;
     size: number;
+    /** The original end of the data (size grows when a read runs past it). */
+    endOffset: number;
     end(): boolean;
     reset(): this;
     increment(n: number): this;
@@ -49,7 +51,12 @@ declare module 'dcmjs' {
     DicomMessage: typeof DicomMessage;
     DicomMetaDictionary: typeof DicomMetaDictionary;
   };
-  export const log: { setLevel(level: string | number): void; getLevel(): number };
+  export interface Logger {
+    setLevel(level: string | number): void;
+    getLevel(): number;
+    getLogger(name: string): Logger;
+  }
+  export const log: Logger;
   const dcmjs: { data: typeof data; log: typeof log };
   export default dcmjs;
 }
