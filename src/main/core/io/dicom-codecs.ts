@@ -7,6 +7,7 @@
  * Output is one frame of "stored values" (before RescaleSlope/Intercept), samples interleaved.
  */
 import { createRequire } from 'node:module';
+import { basename } from 'node:path';
 import { AppError } from '../../../shared/errors';
 
 const require = createRequire(import.meta.url);
@@ -217,14 +218,14 @@ export async function decodeCompressedFrame(syntax: string, encoded: Uint8Array,
     }
   } catch (e) {
     const reason = e instanceof Error ? e.message : typeof e === 'number' ? `decoder abort ${e}` : String(e);
-    throw new AppError('FILE_TRUNCATED', `The compressed image in "${file}" (${transferSyntaxName(syntax)}) is damaged and cannot be decoded: ${reason}.`, { file, transferSyntax: syntax });
+    throw new AppError('FILE_TRUNCATED', `The compressed image in "${basename(file)}" (${transferSyntaxName(syntax)}) is damaged and cannot be decoded: ${reason}.`, { file, transferSyntax: syntax });
   }
 }
 
 export function unsupportedSyntax(syntax: string, file: string, why?: string): AppError {
   return new AppError(
     'DICOM_UNSUPPORTED_TRANSFER_SYNTAX',
-    `"${file}" is compressed with ${transferSyntaxName(syntax)}${why ? `, and ${why}` : ''}, which this program cannot decode. Export the series uncompressed (or as JPEG 2000 / JPEG-LS / RLE) and import again.`,
+    `"${basename(file)}" is compressed with ${transferSyntaxName(syntax)}${why ? `, and ${why}` : ''}, which this program cannot decode. Export the series uncompressed (or as JPEG 2000 / JPEG-LS / RLE) and import again.`,
     { file, transferSyntax: syntax },
   );
 }

@@ -3,6 +3,7 @@
  * when the file has no preamble or no (or a wrong) file meta header, parsing the data set with
  * dcmjs, extracting what import needs, and turning the pixel data of one frame into stored values.
  */
+import { basename } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
 import { AppError } from '../../../shared/errors';
@@ -113,7 +114,7 @@ function actualSyntax(declared: string | undefined, b: Uint8Array, offset: numbe
  */
 export function parseDicom(bytes: Uint8Array, file: string, { headerOnly = false }: { headerOnly?: boolean } = {}): ParsedDicom {
   const sniff = sniffDicom(bytes.subarray(0, 132));
-  if (!sniff) throw new AppError('NOT_DICOM', `"${file}" is not a DICOM file.`, { file });
+  if (!sniff) throw new AppError('NOT_DICOM', `"${basename(file)}" is not a DICOM file.`, { file });
   let datasetOffset = 0;
   let declared: string | undefined;
   if (sniff.kind === 'part10') {
@@ -123,7 +124,7 @@ export function parseDicom(bytes: Uint8Array, file: string, { headerOnly = false
   } else {
     declared = sniff.syntax;
   }
-  if (datasetOffset >= bytes.length) throw new AppError('FILE_TRUNCATED', `The DICOM file "${file}" contains only a file header and no data set (it was cut off).`, { file });
+  if (datasetOffset >= bytes.length) throw new AppError('FILE_TRUNCATED', `The DICOM file "${basename(file)}" contains only a file header and no data set (it was cut off).`, { file });
   const syntax = actualSyntax(declared, bytes, datasetOffset);
 
   let body = bytes.subarray(datasetOffset);
@@ -132,7 +133,7 @@ export function parseDicom(bytes: Uint8Array, file: string, { headerOnly = false
     try {
       body = new Uint8Array(inflateRawSync(body));
     } catch {
-      throw new AppError('FILE_TRUNCATED', `The deflated DICOM file "${file}" is damaged or cut off.`, { file });
+      throw new AppError('FILE_TRUNCATED', `The deflated DICOM file "${basename(file)}" is damaged or cut off.`, { file });
     }
     readSyntax = TS.explicitLE;
   } else if (!isUncompressedSyntax(syntax)) {
@@ -161,7 +162,7 @@ export function parseDicom(bytes: Uint8Array, file: string, { headerOnly = false
     const cutOff = e instanceof RangeError || /out of bounds|outside the bounds|beyond|Invalid typed array length|more than currently allocated/i.test(reason);
     throw new AppError(
       cutOff ? 'FILE_TRUNCATED' : 'NOT_DICOM',
-      cutOff ? `The DICOM file "${file}" is cut off or damaged (an element runs past the end of the file).` : `"${file}" could not be read as DICOM (damaged or non-standard encoding: ${reason.slice(0, 160)}).`,
+      cutOff ? `The DICOM file "${basename(file)}" is cut off or damaged (an element runs past the end of the file).` : `"${basename(file)}" could not be read as DICOM (damaged or non-standard encoding: ${reason.slice(0, 160)}).`,
       { file },
     );
   }
@@ -401,11 +402,11 @@ export function imageInfo(parsed: ParsedDicom, file: string): DicomImageInfo {
 export function checkDecodable(info: DicomImageInfo): void {
   const file = info.file;
   if (!isDecodableSyntax(info.syntax)) throw unsupportedSyntax(info.syntax, file);
-  if (!(info.rows > 0 && info.columns > 0)) throw new AppError('DICOM_NO_PIXELS', `"${file}" has pixel data but no valid image size (Rows/Columns).`, { file });
-  if (![1, 8, 16, 32].includes(info.bitsAllocated)) throw new AppError('DICOM_NOT_IMAGE', `"${file}" stores ${info.bitsAllocated} bits per pixel, which is not an image format this program reads.`, { file });
-  if (info.bitsAllocated === 1) throw new AppError('DICOM_NOT_IMAGE', `"${file}" holds a 1-bit (binary) image such as an overlay or mask, not a scan.`, { file });
-  if (info.samplesPerPixel !== 1 && info.samplesPerPixel !== 3) throw new AppError('DICOM_NOT_IMAGE', `"${file}" has ${info.samplesPerPixel} samples per pixel, which is not a grayscale or colour image.`, { file });
-  if (info.photometric === 'PALETTE COLOR') throw new AppError('DICOM_NOT_IMAGE', `"${file}" is a palette-colour image, not a grayscale scan.`, { file });
+  if (!(info.rows > 0 && info.columns > 0)) throw new AppError('DICOM_NO_PIXELS', `"${basename(file)}" has pixel data but no valid image size (Rows/Columns).`, { file });
+  if (![1, 8, 16, 32].includes(info.bitsAllocated)) throw new AppError('DICOM_NOT_IMAGE', `"${basename(file)}" stores ${info.bitsAllocated} bits per pixel, which is not an image format this program reads.`, { file });
+  if (info.bitsAllocated === 1) throw new AppError('DICOM_NOT_IMAGE', `"${basename(file)}" holds a 1-bit (binary) image such as an overlay or mask, not a scan.`, { file });
+  if (info.samplesPerPixel !== 1 && info.samplesPerPixel !== 3) throw new AppError('DICOM_NOT_IMAGE', `"${basename(file)}" has ${info.samplesPerPixel} samples per pixel, which is not a grayscale or colour image.`, { file });
+  if (info.photometric === 'PALETTE COLOR') throw new AppError('DICOM_NOT_IMAGE', `"${basename(file)}" is a palette-colour image, not a grayscale scan.`, { file });
 }
 
 /* ------------------------------------------------------------------ pixel data */
@@ -414,14 +415,14 @@ export function checkDecodable(info: DicomImageInfo): void {
 export function frameBytes(ds: Record<string, unknown>, info: DicomImageInfo, k: number): Uint8Array {
   const file = info.file;
   const pd = ds.PixelData;
-  if (pd === undefined || pd === null) throw new AppError('DICOM_NO_PIXELS', `"${file}" contains no pixel data.`, { file });
+  if (pd === undefined || pd === null) throw new AppError('DICOM_NO_PIXELS', `"${basename(file)}" contains no pixel data.`, { file });
   const parts = (Array.isArray(pd) ? pd : [pd]).map(toBytes);
   if (isUncompressedSyntax(info.syntax)) {
     const all = parts.length === 1 ? parts[0] : concat(parts);
     const frameLen = uncompressedFrameBytes(info);
     const start = k * frameLen;
     if (all.length < start + frameLen) {
-      throw new AppError('FILE_TRUNCATED', `The DICOM file "${file}" is cut off: its image needs ${frameLen * info.numberOfFrames} bytes but only ${all.length} are present.`, { file });
+      throw new AppError('FILE_TRUNCATED', `The DICOM file "${basename(file)}" is cut off: its image needs ${frameLen * info.numberOfFrames} bytes but only ${all.length} are present.`, { file });
     }
     return all.subarray(start, start + frameLen);
   }
@@ -429,7 +430,7 @@ export function frameBytes(ds: Record<string, unknown>, info: DicomImageInfo, k:
   if (parts.length === info.numberOfFrames) return parts[k];
   if (info.numberOfFrames === 1) return concat(parts);
   const frames = splitFragmentsIntoFrames(parts, info.numberOfFrames, info.syntax);
-  if (!frames) throw new AppError('FILE_TRUNCATED', `The compressed pixel data of "${file}" has ${parts.length} fragments for ${info.numberOfFrames} frames and cannot be split into frames.`, { file });
+  if (!frames) throw new AppError('FILE_TRUNCATED', `The compressed pixel data of "${basename(file)}" has ${parts.length} fragments for ${info.numberOfFrames} frames and cannot be split into frames.`, { file });
   return frames[k];
 }
 
@@ -504,7 +505,7 @@ export async function decodeFrameGray(ds: Record<string, unknown>, info: DicomIm
     masked = info.syntax === TS.rle;
     if (info.syntax === TS.rle) interleaved = true;
   }
-  if (values.length < n * spp) throw new AppError('FILE_TRUNCATED', `The image in "${info.file}" decoded to fewer pixels than its header declares.`, { file: info.file });
+  if (values.length < n * spp) throw new AppError('FILE_TRUNCATED', `The image in "${basename(info.file)}" decoded to fewer pixels than its header declares.`, { file: info.file });
 
   const out = info.bitsAllocated === 32 ? new Float64Array(n) : new Int32Array(n);
   const bitsStored = Math.min(info.bitsStored, info.bitsAllocated);
