@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'DATABASE_CORRUPT',
   // models
   'MODEL_LOAD_FAILED',
+  // input files (appended)
+  'DICOM_CORRUPT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
