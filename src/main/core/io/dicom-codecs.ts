@@ -218,7 +218,7 @@ export async function decodeCompressedFrame(syntax: string, encoded: Uint8Array,
     }
   } catch (e) {
     const reason = e instanceof Error ? e.message : typeof e === 'number' ? `decoder abort ${e}` : String(e);
-    throw new AppError('FILE_TRUNCATED', `The compressed image in "${basename(file)}" (${transferSyntaxName(syntax)}) is damaged and cannot be decoded: ${reason}.`, { file, transferSyntax: syntax });
+    throw new AppError('DICOM_CORRUPT', `The compressed image in "${basename(file)}" (${transferSyntaxName(syntax)}) is damaged and cannot be decoded: ${reason}.`, { file, transferSyntax: syntax });
   }
 }
 

@@ -50,6 +50,12 @@ export interface DicomCtWriteOptions {
   dirtyUnusedBits?: boolean;
   /** File name of slice k (or of the single multi-frame file, k = 0). Default CT0001.dcm... */
   fileName?: (k: number) => string;
+  /**
+   * Encapsulated pixel data: each frame's stored 16-bit words (two's complement for signed
+   * pixels) are handed to `encodeFrame`, and the file declares `transferSyntaxUid`. Used by tests
+   * to build JPEG-LS, JPEG 2000 and RLE files with codecs' own encoders.
+   */
+  compression?: { transferSyntaxUid: string; encodeFrame: (stored: Uint16Array, layout: { rows: number; columns: number; signed: boolean; bitsStored: number }) => Uint8Array };
   /** Last-moment edit of each naturalized data set (tests use it to make broken or unusual files). */
   transform?: (dataset: Record<string, unknown>, k: number) => void;
 }
@@ -89,12 +95,23 @@ export function encodeDicomCtSeries(vol: Volume, opts: DicomCtWriteOptions = {})
   };
   const pixels = pixelEncoding(opts);
   const fileName = opts.fileName ?? ((k: number) => `CT${String(k + 1).padStart(4, '0')}.dcm`);
-  const syntax = TRANSFER_SYNTAX[opts.transferSyntax ?? 'explicit-le'];
+  const syntax = opts.compression?.transferSyntaxUid ?? TRANSFER_SYNTAX[opts.transferSyntax ?? 'explicit-le'];
+  const compress = opts.compression
+    ? (ds: Record<string, unknown>, frames: Uint16Array[]) => {
+        const layout = { rows: vol.dims[1], columns: vol.dims[0], signed: pixels.signed, bitsStored: pixels.bitsStored };
+        ds.PixelData = frames.map((f) => {
+          const bytes = opts.compression!.encodeFrame(f, layout);
+          return bytes.slice().buffer;
+        });
+        ds._vrMap = { PixelData: 'OB' };
+      }
+    : null;
   const now = dicomDateTime(new Date());
 
   if (opts.multiFrame) {
     const sop = newDicomUid();
     const ds = enhancedCtDataset(vol, ids, sop, pixels, now);
+    if (compress) compress(ds, Array.from({ length: vol.dims[2] }, (_, k) => slicePixels(vol, k, pixels)));
     opts.transform?.(ds, 0);
     return { ...ids, sopInstanceUids: [sop], encoded: [{ name: fileName(0), bytes: encodeDataset(ds, syntax, opts.preamble !== false) }] };
   }
@@ -105,6 +122,7 @@ export function encodeDicomCtSeries(vol: Volume, opts: DicomCtWriteOptions = {})
     const sop = newDicomUid();
     sopInstanceUids.push(sop);
     const ds = ctSliceDataset(vol, k, ids, sop, pixels, now);
+    if (compress) compress(ds, [slicePixels(vol, k, pixels)]);
     opts.transform?.(ds, k);
     encoded.push({ name: fileName(k), bytes: encodeDataset(ds, syntax, opts.preamble !== false) });
   }
@@ -208,7 +226,8 @@ function ctSliceDataset(vol: Volume, k: number, ids: { studyInstanceUid: string;
     ...imagePixelModule(vol, enc),
     RescaleIntercept: formatDS(enc.intercept),
     RescaleSlope: formatDS(enc.slope),
-    RescaleType: 'HU',
+    // Only CT values are Hounsfield units; other modalities' fixtures must not claim them.
+    ...((vol.meta.modality ?? 'CT') === 'CT' ? { RescaleType: 'HU' } : {}),
     KVP: '120',
     PixelData: [slicePixels(vol, k, enc).buffer],
     _vrMap: { PixelData: 'OW' },
@@ -256,7 +275,7 @@ function enhancedCtDataset(vol: Volume, ids: { studyInstanceUid: string; seriesI
       {
         PixelMeasuresSequence: [{ PixelSpacing: [formatDS(vol.spacing[1]), formatDS(vol.spacing[0])], SliceThickness: formatDS(vol.spacing[2]), SpacingBetweenSlices: formatDS(vol.spacing[2]) }],
         PlaneOrientationSequence: [{ ImageOrientationPatient: [d[0], d[1], d[2], d[3], d[4], d[5]].map(formatDS) }],
-        PixelValueTransformationSequence: [{ RescaleIntercept: formatDS(enc.intercept), RescaleSlope: formatDS(enc.slope), RescaleType: 'HU' }],
+        PixelValueTransformationSequence: [{ RescaleIntercept: formatDS(enc.intercept), RescaleSlope: formatDS(enc.slope), RescaleType: (vol.meta.modality ?? 'CT') === 'CT' ? 'HU' : 'US' }],
         FrameVOILUTSequence: [{ WindowCenter, WindowWidth }],
       },
     ],
