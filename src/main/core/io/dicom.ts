@@ -198,7 +198,8 @@ function stackGeometry(refs: FrameRef[]): StackGeometry {
       gaps.push(Math.hypot(b[0] - a[0], b[1] - a[1], b[2] - a[2]));
     }
     const sorted = [...gaps].sort((x, y) => x - y);
-    const median = sorted[Math.floor(sorted.length / 2)];
+    // Lower median: with few slices and a hole, the smaller gap is the real spacing.
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
     sz = median;
     const tiltDeg = (Math.acos(Math.min(1, Math.abs(dot(kDir, normal)))) * 180) / Math.PI;
     if (tiltDeg > 0.5) {
