@@ -1,0 +1,49 @@
+/**
+ * How a reader looks at a scored study: which residual metric and fusion, which threshold
+ * strategy, the minimum lesion size and the brain-border erosion. Shared by the threshold
+ * panel, the services, the CLI and reports, so every one of them means the same thing.
+ */
+import { z } from 'zod';
+
+export const readingSettingsSchema = z
+  .object({
+    metric: z.enum(['absolute', 'squared', 'ssim']).default('absolute'),
+    fusion: z.enum(['max', 'mean', 'weighted']).default('max'),
+    /** One weight per square size (8, 16, 32, 64 px) for weighted fusion. */
+    weights: z.array(z.number().min(0)).max(8).optional(),
+    strategy: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('absolute'), value: z.number().finite() }),
+        z.object({ kind: z.literal('percentile'), percentile: z.number().min(0).max(100) }),
+        z.object({ kind: z.literal('zscore'), z: z.number().finite().min(-10).max(50) }),
+      ])
+      .default({ kind: 'absolute', value: 0.25 }),
+    /** Lesions smaller than this are dropped. */
+    minSizeMl: z.number().min(0).max(1000).default(0.05),
+    /** Erode the brain border by this many mm before thresholding (skull partial volume). */
+    borderErosionMm: z.number().min(0).max(20).default(2),
+    polarity: z.enum(['any', 'split', 'hyper', 'hypo']).default('split'),
+    connectivity: z.union([z.literal(6), z.literal(26)]).default(26),
+  })
+  .strict();
+
+export type ReadingSettings = z.output<typeof readingSettingsSchema>;
+export type ReadingSettingsInput = z.input<typeof readingSettingsSchema>;
+
+/**
+ * Defaults: absolute residual, max over scales, cut at 0.25 of the brain window (a repainted
+ * voxel 20 HU away from the scan), lesions from 0.05 mL, a 2 mm border erosion against the
+ * skull's partial volume, and hyper- and hypodense voxels kept in separate lesions.
+ */
+export const DEFAULT_READING_SETTINGS: ReadingSettings = readingSettingsSchema.parse({});
+
+export function describeStrategy(s: ReadingSettings['strategy']): string {
+  switch (s.kind) {
+    case 'absolute':
+      return `score ≥ ${s.value}`;
+    case 'percentile':
+      return `top ${+(100 - s.percentile).toPrecision(4)}% of brain scores`;
+    case 'zscore':
+      return `z ≥ ${s.z} against healthy scans`;
+  }
+}
