@@ -6,12 +6,8 @@
  */
 import { z } from 'zod';
 import { AppError } from './errors';
-import type {
-  AppInfo,
-  JobInfo,
-  StudySummary,
-  SeriesDetail,
-} from './types';
+import type { AppInfo, JobInfo, StudySummary, SeriesDetail, RunInfo, ThresholdOutcome, ModelInfo } from './types';
+import { readingSettingsSchema, type ReadingSettings } from './analysis';
 
 export type MethodKind = 'query' | 'command' | 'job';
 
@@ -30,6 +26,18 @@ function method<R>() {
 
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/, 'must be an identifier');
 const empty = z.object({}).strict();
+
+const inpainterSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('diffusion'),
+      modelId: id,
+      preset: z.enum(['fast', 'reference']).default('fast'),
+      device: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('auto'),
+    })
+    .strict(),
+  z.object({ kind: z.literal('classical'), method: z.enum(['nearest', 'linear', 'harmonic', 'biharmonic']) }).strict(),
+]);
 
 export const contract = {
   'app.info': method<AppInfo>()('query', empty, 'Version, data directory, models and devices.'),
@@ -52,6 +60,27 @@ export const contract = {
       .strict(),
     'Import DICOM folders, NIfTI files or PNG stacks (paths on this computer).',
   ),
+
+  'models.list': method<ModelInfo[]>()('query', empty, 'Installed models (inpainting and brain extraction).'),
+
+  'analysis.start': method<{ jobId: string }>()(
+    'job',
+    z.object({ seriesId: id, inpainter: inpainterSchema, reading: readingSettingsSchema.optional(), seed: z.number().int().min(0).max(2 ** 31).default(0) }).strict(),
+    'Analyse a series: brain extraction, multi-scale inpainting, scoring and thresholding.',
+  ),
+  'analysis.runs': method<RunInfo[]>()('query', z.object({ seriesId: id }).strict(), 'Finished analysis runs of a series, newest first, with provenance.'),
+  'analysis.threshold': method<ThresholdOutcome>()(
+    'query',
+    z.object({ runId: id, reading: readingSettingsSchema }).strict(),
+    'Lesions, label mask and score histogram of a run for a reading (fast: drives the live slider).',
+  ),
+  'analysis.saveReading': method<RunInfo>()(
+    'command',
+    z.object({ runId: id, reading: readingSettingsSchema, asDefault: z.boolean().default(false) }).strict(),
+    'Keep a reading on the run and the series (and as the user default).',
+  ),
+  'analysis.readingFor': method<ReadingSettings>()('query', z.object({ seriesId: id }).strict(), 'The reading settings last used for a series, else the user default.'),
+  'analysis.deleteRun': method<{ deleted: boolean }>()('command', z.object({ runId: id }).strict(), 'Delete an analysis run and its files.'),
 
   'jobs.list': method<JobInfo[]>()('query', z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict(), 'Recent jobs, newest first.'),
   'jobs.get': method<JobInfo>()('query', z.object({ jobId: id }).strict(), 'One job.'),

@@ -86,3 +86,72 @@ export interface AppInfo {
   researchNotice: string;
   models: ModelInfo[];
 }
+
+export type InpainterInfo =
+  | { kind: 'diffusion'; modelId: string; preset: 'fast' | 'reference'; device: 'auto' | 'cpu' | 'webgpu' | 'cuda' }
+  | { kind: 'classical'; method: 'nearest' | 'linear' | 'harmonic' | 'biharmonic' };
+
+export interface RunSummary {
+  lesions: number;
+  lesionVolumeMl: number;
+  brainVoxels: number;
+}
+
+export interface RunInfo {
+  id: string;
+  seriesId: string;
+  jobId: string;
+  /** e.g. "healthy-brain-ddpm fast · cpu" */
+  label: string;
+  inpainter: InpainterInfo;
+  modelId: string | null;
+  modelSha256: string | null;
+  preset: string | null;
+  device: string;
+  /** Full provenance as written to run.json (app version, timings, host, parameters). */
+  provenance: Record<string, unknown>;
+  reading: import('./analysis').ReadingSettings;
+  summary: RunSummary;
+  createdAt: string;
+}
+
+export interface LesionInfo {
+  label: number;
+  volumeMl: number;
+  voxelCount: number;
+  sliceRange: [number, number];
+  centroidLps: Vec3;
+  /** Voxel to jump to (highest score). */
+  peakVoxel: Vec3;
+  meanScore: number;
+  maxScore: number;
+  meanHu: number | null;
+  sign: 'hyper' | 'hypo' | 'unknown';
+}
+
+export interface HistogramInfo {
+  min: number;
+  max: number;
+  binWidth: number;
+  counts: number[];
+  total: number;
+}
+
+export interface ThresholdOutcome {
+  runId: string;
+  threshold: { value: number; description: string };
+  lesions: LesionInfo[];
+  lesionVolumeMl: number;
+  brainVoxels: number;
+  /** Brain score histogram (after erosion), for the slider. */
+  histogram: HistogramInfo;
+  /** Score quantiles for slider bounds: 50th, 99th, 99.9th percentile and max. */
+  quantiles: { p50: number; p99: number; p999: number; max: number };
+  /**
+   * The lesion label volume, sparse: base64 of little-endian Uint32 voxel indices, and of
+   * Uint16 labels in the same order.
+   */
+  labelIndices: string;
+  labelValues: string;
+  elapsedMs: number;
+}

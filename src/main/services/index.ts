@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { validateRequest, type MethodName, type ResultOf, type ValidParamsOf } from '../../shared/contract';
 import { AppError } from '../../shared/errors';
+import type { ModelInfo } from '../../shared/types';
 import { APP_VERSION, RESEARCH_USE_NOTICE } from '../../shared/version';
 import { openDatabase, type Database } from '../storage/db';
 import { JobsRepository } from '../storage/repositories/jobs';
@@ -11,6 +12,10 @@ import { SettingsRepository } from '../storage/repositories/settings';
 import { EventBus } from './events';
 import { JobManager } from './jobs';
 import { LibraryService } from './library';
+import { AnalysisService } from './analysis';
+import { RunsRepository } from '../storage/repositories/runs';
+import { listModels } from '../core/inpaint/model';
+import { modelsDir } from '../paths';
 
 export interface ServicesOptions {
   dataDir: string;
@@ -31,6 +36,7 @@ export class Services {
   readonly db: Database;
   readonly jobs: JobManager;
   readonly library: LibraryService;
+  readonly analysis: AnalysisService;
   readonly settings: SettingsRepository;
   private readonly handlers: Handlers;
 
@@ -46,14 +52,22 @@ export class Services {
     });
     this.settings = new SettingsRepository(this.db);
     this.library = new LibraryService({ repo: new LibraryRepository(this.db), jobs: this.jobs, events: this.events, dataDir: options.dataDir });
+    this.analysis = new AnalysisService({ runs: new RunsRepository(this.db), settings: this.settings, library: this.library, jobs: this.jobs, events: this.events, dataDir: options.dataDir });
     this.handlers = {
-      'app.info': () => ({
+      'app.info': async () => ({
         version: APP_VERSION,
         mode: options.mode === 'electron' ? 'electron' : 'browser',
         dataDir: options.dataDir,
         researchNotice: RESEARCH_USE_NOTICE,
-        models: [],
+        models: await this.models(),
       }),
+      'models.list': () => this.models(),
+      'analysis.start': (p) => this.analysis.start(p),
+      'analysis.runs': ({ seriesId }) => this.analysis.listRuns(seriesId),
+      'analysis.threshold': ({ runId, reading }) => this.analysis.threshold(runId, reading),
+      'analysis.saveReading': ({ runId, reading, asDefault }) => this.analysis.saveReading(runId, reading, asDefault),
+      'analysis.readingFor': ({ seriesId }) => this.analysis.readingFor(seriesId),
+      'analysis.deleteRun': async ({ runId }) => ({ deleted: await this.analysis.deleteRun(runId) }),
       'studies.list': () => this.library.listStudies(),
       'studies.delete': async ({ studyId }) => ({ deleted: await this.library.deleteStudy(studyId) }),
       'series.get': ({ seriesId }) => this.library.getSeries(seriesId),
@@ -68,6 +82,7 @@ export class Services {
   static async open(options: ServicesOptions): Promise<Services> {
     const s = new Services(options);
     await s.library.sweepOrphans();
+    await s.analysis.sweepOrphans();
     return s;
   }
 
@@ -82,7 +97,14 @@ export class Services {
    * Paths are fixed shapes with ids looked up in the database: nothing outside the data
    * directory can be named.
    */
+  private async models(): Promise<ModelInfo[]> {
+    // Unusable folders (bad manifest) are left out here; loading one names its problem.
+    return (await listModels(modelsDir())).flatMap((m) => (m.manifest ? [{ id: m.id, kind: m.manifest.kind, version: m.manifest.version, description: m.manifest.card.description }] : []));
+  }
+
   async readBinary(path: string): Promise<{ bytes: Uint8Array; contentType: string }> {
+    const run = /^runs\/([A-Za-z0-9-]{1,64})\/(brain-mask|healthy|score)(?:\/(absolute|squared|ssim)\/(max|mean|weighted))?$/.exec(path);
+    if (run) return { bytes: await this.analysis.binary(run[1], run[2], run[3], run[4]), contentType: 'application/octet-stream' };
     const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail)$/.exec(path);
     if (!m) throw new AppError('NOT_FOUND', 'Unknown resource.');
     const s = this.library.getSeriesFiles(m[1]);

@@ -1,5 +1,6 @@
 import type { Migration } from './types';
 import { migration0001 } from './0001-initial';
+import { migration0002 } from './0002-runs';
 
 /** Every schema version in order. Append only: a released migration is never edited. */
-export const MIGRATIONS: Migration[] = [migration0001];
+export const MIGRATIONS: Migration[] = [migration0001, migration0002];

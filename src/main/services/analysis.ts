@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../../shared/errors';
+import { DEFAULT_READING_SETTINGS, readingSettingsSchema, type ReadingSettings } from '../../shared/analysis';
+import type { RunInfo, ThresholdOutcome, InpainterInfo } from '../../shared/types';
+import type { AnalysisJobParams } from '../jobs/analysis-job';
+import type { RunRecord } from '../core/pipeline/run-dir';
+import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
+import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
+import { loadHealthyReferences, toThresholdSettings } from '../core/pipeline/reading';
+import { ThresholdEngine, type ThresholdResult } from '../core/scoring/lesions';
+import type { HealthyReferenceSet } from '../core/scoring/threshold';
+import type { BorderErosion } from '../core/scoring/distance';
+import { modelsDir } from '../paths';
+import type { RunsRepository } from '../storage/repositories/runs';
+import type { SettingsRepository } from '../storage/repositories/settings';
+import type { LibraryService } from './library';
+import type { JobManager } from './jobs';
+import type { EventBus } from './events';
+
+/** What stays in memory per opened run: the live threshold slider needs all of it. */
+interface RunCache {
+  run: LoadedRun;
+  references: HealthyReferenceSet;
+  scores: Map<string, { score: NativeScore; engine: ThresholdEngine }>;
+  healthyHu?: Int16Array;
+}
+
+function scoreKey(r: Pick<ReadingSettings, 'metric' | 'fusion' | 'weights'>): string {
+  return `${r.metric}/${r.fusion}/${r.weights?.join(',') ?? ''}`;
+}
+
+function base64Of(view: ArrayBufferView): string {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+}
+
+function runLabel(inpainter: InpainterInfo, device: string): string {
+  return inpainter.kind === 'diffusion' ? `${inpainter.modelId} · ${inpainter.preset} · ${device}` : `${inpainter.method} (classical)`;
+}
+
+/**
+ * Analysis runs of a series: started as jobs, kept side by side with their provenance, and read
+ * with a live threshold (the engine and score maps of the open runs stay in memory).
+ */
+export class AnalysisService {
+  private readonly cache = new Map<string, RunCache>();
+  private static readonly MAX_OPEN_RUNS = 2;
+
+  constructor(
+    private readonly deps: {
+      runs: RunsRepository;
+      settings: SettingsRepository;
+      library: LibraryService;
+      jobs: JobManager;
+      events: EventBus;
+      dataDir: string;
+    },
+  ) {}
+
+  listRuns(seriesId: string): RunInfo[] {
+    return this.deps.runs.listForSeries(seriesId);
+  }
+
+  getRun(runId: string): RunInfo & { dir: string } {
+    const run = this.deps.runs.get(runId);
+    if (!run) throw new AppError('NOT_FOUND', 'That analysis run does not exist (it may have been deleted).');
+    return run;
+  }
+
+  async start(params: { seriesId: string; inpainter: InpainterInfo; reading?: ReadingSettings; seed: number }): Promise<{ jobId: string }> {
+    const series = this.deps.library.getSeries(params.seriesId);
+    if (series.intensityUnit !== 'HU') {
+      throw new AppError('NOT_CT', `This series holds ${series.modality || 'non-CT'} intensities, not CT Hounsfield units; the analysis needs CT.`);
+    }
+    const files = this.deps.library.getSeriesFiles(params.seriesId);
+    const volume = await this.deps.library.loadVolume(params.seriesId);
+    const reading = params.reading ?? this.readingFor(params.seriesId);
+    // A z-score needs a healthy reference: say so now, not after minutes of inpainting.
+    toThresholdSettings(reading, await loadHealthyReferences(this.modelsDir(), params.inpainter));
+    const runId = randomUUID();
+    const stagingDir = join(this.deps.dataDir, 'staging', `run-${runId}`);
+    const jobParams: AnalysisJobParams = {
+      seriesId: params.seriesId,
+      volume: { dims: volume.dims, spacing: volume.spacing, origin: volume.origin, direction: volume.direction, intensityUnit: volume.intensityUnit, meta: volume.meta, warnings: volume.warnings, voxelsFile: join(this.deps.dataDir, files.voxelsFile) },
+      inpainter: params.inpainter,
+      reading,
+      seed: params.seed,
+      stagingDir,
+    };
+    const title = `Analyse ${series.description || series.modality || 'series'} — ${params.inpainter.kind === 'diffusion' ? `${params.inpainter.modelId} (${params.inpainter.preset})` : params.inpainter.method}`;
+    const job = this.deps.jobs.start<RunRecord>('analysis', jobParams, {
+      title,
+      complete: async (record, jobId) => {
+        const dir = `runs/${runId}`;
+        await mkdir(join(this.deps.dataDir, 'runs'), { recursive: true });
+        await rename(stagingDir, join(this.deps.dataDir, dir));
+        const device = record.provenance.device.active;
+        const info: RunInfo & { dir: string } = {
+          id: runId,
+          seriesId: params.seriesId,
+          jobId,
+          label: runLabel(params.inpainter, device),
+          inpainter: params.inpainter,
+          modelId: record.provenance.model?.id ?? null,
+          modelSha256: record.provenance.model?.sha256 ?? null,
+          preset: params.inpainter.kind === 'diffusion' ? params.inpainter.preset : null,
+          device,
+          provenance: record.provenance as unknown as Record<string, unknown>,
+          reading: record.reading,
+          summary: record.summary,
+          createdAt: record.provenance.createdAt,
+          dir,
+        };
+        try {
+          this.deps.runs.insert(info);
+        } catch (e) {
+          await rm(join(this.deps.dataDir, dir), { recursive: true, force: true });
+          throw e;
+        }
+        this.deps.events.emit('library.changed', { reason: 'run-added' });
+        return { runId, seriesId: params.seriesId, summary: record.summary };
+      },
+      cleanup: () => rm(stagingDir, { recursive: true, force: true }),
+    });
+    return { jobId: job.id };
+  }
+
+  private modelsDir(): string {
+    return modelsDir();
+  }
+
+  private async open(runId: string): Promise<RunCache> {
+    const hit = this.cache.get(runId);
+    if (hit) {
+      this.cache.delete(runId);
+      this.cache.set(runId, hit);
+      return hit;
+    }
+    const info = this.getRun(runId);
+    const run = await loadRunDir(join(this.deps.dataDir, info.dir));
+    const references = await loadHealthyReferences(this.modelsDir(), info.inpainter);
+    const entry: RunCache = { run, references, scores: new Map() };
+    this.cache.set(runId, entry);
+    while (this.cache.size > AnalysisService.MAX_OPEN_RUNS) this.cache.delete(this.cache.keys().next().value as string);
+    return entry;
+  }
+
+  private scored(entry: RunCache, reading: ReadingSettings): { score: NativeScore; engine: ThresholdEngine } {
+    const key = scoreKey(reading);
+    let s = entry.scores.get(key);
+    if (!s) {
+      const score = scoreReconstruction(entry.run.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights });
+      const engine = new ThresholdEngine({ score: score.score, signedResidual: score.signed, hu: entry.run.volume.data, brainMask: entry.run.brainMask, geometry: entry.run.volume });
+      s = { score, engine };
+      entry.scores.set(key, s);
+      // Three metric/fusion choices in memory are plenty; each holds a few native volumes.
+      while (entry.scores.size > 3) entry.scores.delete(entry.scores.keys().next().value as string);
+    }
+    return s;
+  }
+
+  /** Threshold a run for a reader's settings: the live slider calls this on every change. */
+  async threshold(runId: string, readingInput: unknown): Promise<ThresholdOutcome> {
+    const reading = readingSettingsSchema.parse(readingInput ?? {});
+    const entry = await this.open(runId);
+    const { engine } = this.scored(entry, reading);
+    const settings = toThresholdSettings(reading, entry.references);
+    const result = engine.apply(settings);
+    return this.outcome(runId, engine, result, settings.borderErosion ?? null);
+  }
+
+  private outcome(runId: string, engine: ThresholdEngine, result: ThresholdResult, erosion: BorderErosion | null): ThresholdOutcome {
+    const count = result.lesionVoxels;
+    const indices = new Uint32Array(count);
+    const values = new Uint16Array(count);
+    let c = 0;
+    const labels = result.labels;
+    // Lesion voxels are few (mL out of a litre of brain): send them sparse.
+    for (const lesion of result.lesions) {
+      const { min, max } = lesion.bbox;
+      const [nx, ny] = engine.dims;
+      for (let k = min[2]; k <= max[2]; k++)
+        for (let j = min[1]; j <= max[1]; j++)
+          for (let i = min[0]; i <= max[0]; i++) {
+            const p = i + nx * (j + ny * k);
+            if (labels[p] === lesion.label && c < count) {
+              indices[c] = p;
+              values[c++] = Math.min(65535, lesion.label);
+            }
+          }
+    }
+    const hist = engine.histogram(64, { borderErosion: erosion });
+    return {
+      runId,
+      threshold: { value: result.threshold.value, description: result.threshold.description },
+      lesions: result.lesions.map((l) => ({
+        label: l.label,
+        volumeMl: l.volumeMl,
+        voxelCount: l.voxelCount,
+        sliceRange: l.sliceRange,
+        centroidLps: l.centroidLps,
+        peakVoxel: l.peakVoxel,
+        meanScore: l.meanScore,
+        maxScore: l.maxScore,
+        meanHu: l.meanHu,
+        sign: l.sign,
+      })),
+      lesionVolumeMl: result.lesionVolumeMl,
+      brainVoxels: result.brainVoxels,
+      histogram: { min: hist.min, max: hist.max, binWidth: hist.binWidth, counts: hist.counts, total: hist.total },
+      quantiles: { p50: engine.quantile(0.5, erosion), p99: engine.quantile(0.99, erosion), p999: engine.quantile(0.999, erosion), max: engine.quantile(1, erosion) },
+      labelIndices: base64Of(indices.subarray(0, c)),
+      labelValues: base64Of(values.subarray(0, c)),
+      elapsedMs: result.elapsedMs,
+    };
+  }
+
+  /** Keep a reading: on the run (its files and summary), for the series, and optionally as the user default. */
+  async saveReading(runId: string, readingInput: unknown, asDefault: boolean): Promise<RunInfo> {
+    const reading = readingSettingsSchema.parse(readingInput ?? {});
+    const info = this.getRun(runId);
+    const entry = await this.open(runId);
+    const { score, engine } = this.scored(entry, reading);
+    const result = engine.apply(toThresholdSettings(reading, entry.references));
+    const changedScore = scoreKey(reading) !== scoreKey(entry.run.record.reading);
+    const record = await updateRunDir(join(this.deps.dataDir, info.dir), entry.run, {
+      result: { ...result, labels: result.labels.slice() },
+      reading,
+      ...(changedScore ? { score: score.score, signed: score.signed } : {}),
+    });
+    entry.run.record = record;
+    this.deps.runs.updateReading(runId, reading, record.summary);
+    this.deps.settings.set(`reading:series:${info.seriesId}`, reading);
+    if (asDefault) this.deps.settings.set('reading:default', reading);
+    return this.getRun(runId);
+  }
+
+  /** The settings a reader last used for this series, else their default, else the app's. */
+  readingFor(seriesId: string): ReadingSettings {
+    const saved = this.deps.settings.get<unknown>(`reading:series:${seriesId}`) ?? this.deps.settings.get<unknown>('reading:default');
+    const parsed = readingSettingsSchema.safeParse(saved ?? {});
+    return parsed.success ? parsed.data : DEFAULT_READING_SETTINGS;
+  }
+
+  /** Binary layers of a run for the viewer, on the series' native grid. */
+  async binary(runId: string, layer: string, metric?: string, fusion?: string): Promise<Uint8Array> {
+    const entry = await this.open(runId);
+    const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    if (layer === 'brain-mask') return entry.run.brainMask;
+    if (layer === 'healthy') {
+      if (!entry.healthyHu) {
+        const hu = healthyNativeHu(entry.run.volume, entry.run.recon, entry.run.brainMask);
+        entry.healthyHu = Int16Array.from(hu, (v) => Math.round(v));
+      }
+      return asBytes(entry.healthyHu);
+    }
+    if (layer === 'score') {
+      const reading = readingSettingsSchema.parse({ ...entry.run.record.reading, ...(metric ? { metric } : {}), ...(fusion ? { fusion } : {}) });
+      return asBytes(this.scored(entry, reading).score.score);
+    }
+    throw new AppError('NOT_FOUND', 'Unknown run layer.');
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    const info = this.getRun(runId);
+    this.cache.delete(runId);
+    const deleted = this.deps.runs.delete(runId);
+    await rm(join(this.deps.dataDir, info.dir), { recursive: true, force: true });
+    if (deleted) this.deps.events.emit('library.changed', { reason: 'run-deleted' });
+    return deleted;
+  }
+
+  /** Run folders without a row (a crash between the move and the insert). */
+  async sweepOrphans(): Promise<void> {
+    const root = join(this.deps.dataDir, 'runs');
+    if (!existsSync(root)) return;
+    const known = this.deps.runs.allIds();
+    for (const name of await readdir(root)) if (!known.has(name)) await rm(join(root, name), { recursive: true, force: true });
+  }
+}
