@@ -36,10 +36,11 @@ export default defineConfig({
     plugins: [
       react(),
       {
-        // file:// pages in Electron get no response headers, so the policy also travels in the page.
+        // file:// pages in Electron get no response headers, so the policy also travels in the page
+        // (minus frame-ancestors, which only works as a header).
         name: 'inpaint-ct-csp-meta',
         apply: 'build',
-        transformIndexHtml: (html: string) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}" />`),
+        transformIndexHtml: (html: string) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY.replace(/; frame-ancestors [^;]+/, '')}" />`),
       },
     ],
     build: {

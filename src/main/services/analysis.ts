@@ -249,12 +249,17 @@ export class AnalysisService {
     const entry = await this.open(runId);
     const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     if (layer === 'brain-mask') return entry.run.brainMask;
-    if (layer === 'healthy') {
+    if (layer === 'healthy' || layer === 'difference') {
       if (!entry.healthyHu) {
         const hu = healthyNativeHu(entry.run.volume, entry.run.recon, entry.run.brainMask);
         entry.healthyHu = Int16Array.from(hu, (v) => Math.round(v));
       }
-      return asBytes(entry.healthyHu);
+      if (layer === 'healthy') return asBytes(entry.healthyHu);
+      // Original minus healthy, in HU: bright where the scan is denser than the healthy estimate.
+      const ct = entry.run.volume.data;
+      const diff = new Int16Array(ct.length);
+      for (let p = 0; p < diff.length; p++) diff[p] = Math.max(-32768, Math.min(32767, Math.round(ct[p] - entry.healthyHu[p])));
+      return asBytes(diff);
     }
     if (layer === 'score') {
       const reading = readingSettingsSchema.parse({ ...entry.run.record.reading, ...(metric ? { metric } : {}), ...(fusion ? { fusion } : {}) });

@@ -103,7 +103,7 @@ export class Services {
   }
 
   async readBinary(path: string): Promise<{ bytes: Uint8Array; contentType: string }> {
-    const run = /^runs\/([A-Za-z0-9-]{1,64})\/(brain-mask|healthy|score)(?:\/(absolute|squared|ssim)\/(max|mean|weighted))?$/.exec(path);
+    const run = /^runs\/([A-Za-z0-9-]{1,64})\/(brain-mask|healthy|difference|score)(?:\/(absolute|squared|ssim)\/(max|mean|weighted))?$/.exec(path);
     if (run) return { bytes: await this.analysis.binary(run[1], run[2], run[3], run[4]), contentType: 'application/octet-stream' };
     const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail)$/.exec(path);
     if (!m) throw new AppError('NOT_FOUND', 'Unknown resource.');

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useAppInfo, useStudies } from './api/context';
 import { StudyList } from './features/library/StudyList';
 import { ImportPanel } from './features/library/ImportPanel';
-import { SeriesPanel } from './features/library/SeriesPanel';
+import { ReadingWorkspace } from './features/analysis/ReadingWorkspace';
 import { JobBar } from './features/jobs/JobBar';
 import type { SeriesSummary, StudySummary } from '../../shared/types';
 
@@ -43,7 +43,7 @@ export function App() {
       </aside>
       <main className="viewer-area" aria-label="Viewer">
         {selection ? (
-          <SeriesPanel study={selection.study} series={selection.series} />
+          <ReadingWorkspace key={selection.series.id} study={selection.study} series={selection.series} />
         ) : (
           <div className="empty-state">
             <h2>No series selected</h2>

@@ -1,0 +1,153 @@
+import { useEffect, useState } from 'react';
+import { useApi } from '../../api/context';
+import type { InpainterInfo, ModelInfo, RunInfo } from '../../../../shared/types';
+
+type InpainterKind = 'diffusion' | 'biharmonic' | 'harmonic' | 'linear' | 'nearest';
+
+function Provenance({ run }: { run: RunInfo }) {
+  const p = run.provenance as {
+    appVersion?: string;
+    model?: { id: string; version: string; sha256: string } | null;
+    preset?: { steps?: number; sampler?: string; startFraction?: number } | null;
+    device?: { active?: string; skipped?: { device: string; reason: string }[] };
+    seed?: number;
+    networkCalls?: number;
+    timingsMs?: { total?: number };
+    host?: { cpu?: string; cores?: number };
+  };
+  return (
+    <details className="provenance small" data-testid="run-provenance">
+      <summary>Provenance</summary>
+      <dl className="facts">
+        <dt>App</dt>
+        <dd>Inpaint CT {p.appVersion}</dd>
+        <dt>Inpainter</dt>
+        <dd>{run.inpainter.kind === 'diffusion' ? `${p.model?.id} v${p.model?.version}` : `${run.inpainter.method} (classical)`}</dd>
+        {p.model && (
+          <>
+            <dt>Model sha256</dt>
+            <dd className="mono">{p.model.sha256.slice(0, 16)}…</dd>
+          </>
+        )}
+        {p.preset && (
+          <>
+            <dt>Preset</dt>
+            <dd>
+              {run.preset}: {p.preset.sampler} {p.preset.steps} steps from {Math.round((p.preset.startFraction ?? 1) * 100)}% noise
+            </dd>
+          </>
+        )}
+        <dt>Device</dt>
+        <dd>
+          {p.device?.active}
+          {p.device?.skipped?.length ? ` (skipped: ${p.device.skipped.map((s) => `${s.device}: ${s.reason}`).join('; ')})` : ''}
+        </dd>
+        <dt>Seed</dt>
+        <dd>{p.seed}</dd>
+        <dt>Network calls</dt>
+        <dd>{p.networkCalls ?? 0}</dd>
+        <dt>Time</dt>
+        <dd>{((p.timingsMs?.total ?? 0) / 1000).toFixed(1)} s on {p.host?.cpu} ({p.host?.cores} cores)</dd>
+        <dt>Created</dt>
+        <dd>{new Date(run.createdAt).toLocaleString()}</dd>
+      </dl>
+    </details>
+  );
+}
+
+export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; selectedRunId: string | null; onSelectRun: (id: string) => void }) {
+  const api = useApi();
+  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [kind, setKind] = useState<InpainterKind>('diffusion');
+  const [modelId, setModelId] = useState<string>('');
+  const [preset, setPreset] = useState<'fast' | 'reference'>('fast');
+  const [device, setDevice] = useState<'auto' | 'cpu' | 'webgpu' | 'cuda'>('auto');
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.call('models.list', {}).then((list) => {
+      const inpainting = list.filter((m) => m.kind === 'inpainting');
+      setModels(inpainting);
+      // Prefer the shipped model over test models.
+      const preferred = inpainting.find((m) => m.id === 'healthy-brain-ddpm') ?? inpainting[0];
+      if (preferred) setModelId((cur) => cur || preferred.id);
+      else setKind((k) => (k === 'diffusion' ? 'biharmonic' : k));
+    }, (e: Error) => setError(e.message));
+  }, [api]);
+
+  async function start() {
+    setError(null);
+    const inpainter: InpainterInfo = kind === 'diffusion' ? { kind: 'diffusion', modelId, preset, device } : { kind: 'classical', method: kind };
+    try {
+      await api.call('analysis.start', { seriesId: props.seriesId, inpainter });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
+  const selected = props.runs.find((r) => r.id === props.selectedRunId) ?? null;
+  return (
+    <section className="panel" aria-label="Analysis" data-testid="analysis-panel">
+      <h3>Analysis</h3>
+      <div className="form-grid">
+        <label htmlFor="inpainter">Inpainter</label>
+        <select id="inpainter" value={kind} onChange={(e) => setKind(e.target.value as InpainterKind)} data-testid="inpainter-select">
+          <option value="diffusion" disabled={models.length === 0}>
+            Diffusion model{models.length === 0 ? ' (none installed)' : ''}
+          </option>
+          <option value="biharmonic">Biharmonic (classical)</option>
+          <option value="harmonic">Harmonic (classical)</option>
+          <option value="linear">Linear (classical)</option>
+          <option value="nearest">Nearest (classical)</option>
+        </select>
+        {kind === 'diffusion' && (
+          <>
+            <label htmlFor="model">Model</label>
+            <select id="model" value={modelId} onChange={(e) => setModelId(e.target.value)} data-testid="model-select">
+              {models.map((m) => (
+                <option key={m.id} value={m.id} title={m.description}>
+                  {m.id} v{m.version}
+                </option>
+              ))}
+            </select>
+            <label htmlFor="preset">Preset</label>
+            <select id="preset" value={preset} onChange={(e) => setPreset(e.target.value as 'fast' | 'reference')}>
+              <option value="fast">Fast (default)</option>
+              <option value="reference">Reference (paper: 250 steps ×10 resampling — hours)</option>
+            </select>
+            <label htmlFor="device">Device</label>
+            <select id="device" value={device} onChange={(e) => setDevice(e.target.value as typeof device)}>
+              <option value="auto">Auto (CUDA → WebGPU → CPU)</option>
+              <option value="cpu">CPU</option>
+              <option value="webgpu">WebGPU</option>
+              <option value="cuda">CUDA</option>
+            </select>
+          </>
+        )}
+      </div>
+      <button className="primary" onClick={() => void start()} data-testid="run-analysis">
+        Run analysis
+      </button>
+      {error && (
+        <div className="error-text small" role="alert">
+          {error}
+        </div>
+      )}
+      {props.runs.length > 0 && (
+        <ul className="run-list" data-testid="run-list">
+          {props.runs.map((r) => (
+            <li key={r.id}>
+              <button className={`run-item${r.id === props.selectedRunId ? ' selected' : ''}`} aria-pressed={r.id === props.selectedRunId} onClick={() => props.onSelectRun(r.id)} data-testid="run-item">
+                <span>{r.label}</span>
+                <span className="muted small">
+                  {new Date(r.createdAt).toLocaleString()} · {r.summary.lesions} lesion{r.summary.lesions === 1 ? '' : 's'}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {selected && <Provenance run={selected} />}
+    </section>
+  );
+}

@@ -1,0 +1,153 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useApi } from '../../api/context';
+import type { ReadingSettings } from '../../../../shared/analysis';
+import type { LesionInfo, RunInfo, SeriesSummary, StudySummary, ThresholdOutcome } from '../../../../shared/types';
+import { Viewer, type AlternateImage, type ScoreMapLayer, type VoxelIndex } from '../../viewer';
+import { AnalysisPanel } from './AnalysisPanel';
+import { ThresholdPanel } from './ThresholdPanel';
+import { LesionList } from './LesionList';
+import { labelVolume, useRunLayers } from './useRunLayers';
+
+/**
+ * The reading view of one series: the viewer with the selected run's overlays, the analysis
+ * runs, the live threshold and the lesion list. Every threshold change re-thresholds the whole
+ * scan on the services; requests are coalesced so the slider never queues stale work.
+ */
+export function ReadingWorkspace({ study, series }: { study: StudySummary; series: SeriesSummary }) {
+  const api = useApi();
+  const [runs, setRuns] = useState<RunInfo[]>([]);
+  const [runId, setRunId] = useState<string | null>(null);
+  const [reading, setReading] = useState<ReadingSettings | null>(null);
+  const [outcome, setOutcome] = useState<ThresholdOutcome | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [focus, setFocus] = useState<(VoxelIndex & { zoom?: number }) | undefined>(undefined);
+  const [selectedLesion, setSelectedLesion] = useState<number | null>(null);
+  const inFlight = useRef(false);
+  const pending = useRef<{ runId: string; reading: ReadingSettings } | null>(null);
+
+  const loadRuns = useCallback(() => {
+    api.call('analysis.runs', { seriesId: series.id }).then(
+      (list) => {
+        setRuns(list);
+        // A newly finished run is selected; otherwise keep the reader's choice.
+        setRunId((cur) => (cur && list.some((r) => r.id === cur) ? cur : (list[0]?.id ?? null)));
+      },
+      (e: Error) => setError(e.message),
+    );
+  }, [api, series.id]);
+
+  useEffect(() => {
+    setRuns([]);
+    setRunId(null);
+    setOutcome(null);
+    loadRuns();
+    return api.subscribe('library.changed', (e) => {
+      if (e.reason === 'run-added' || e.reason === 'run-deleted') loadRuns();
+    });
+  }, [api, loadRuns]);
+
+  useEffect(() => {
+    const run = runs.find((r) => r.id === runId);
+    setOutcome(null);
+    setSelectedLesion(null);
+    setReading(run ? run.reading : null);
+    // Only a change of run resets the reading; later edits to the runs list must not.
+  }, [runId]);
+
+  const request = useCallback(
+    (rid: string, r: ReadingSettings) => {
+      if (inFlight.current) {
+        pending.current = { runId: rid, reading: r };
+        return;
+      }
+      inFlight.current = true;
+      setBusy(true);
+      api
+        .call('analysis.threshold', { runId: rid, reading: r })
+        .then(
+          (o) => {
+            setOutcome(o);
+            setError(null);
+          },
+          (e: Error) => setError(e.message),
+        )
+        .finally(() => {
+          inFlight.current = false;
+          const next = pending.current;
+          pending.current = null;
+          if (next) request(next.runId, next.reading);
+          else setBusy(false);
+        });
+    },
+    [api],
+  );
+
+  useEffect(() => {
+    if (runId && reading) request(runId, reading);
+  }, [runId, reading, request]);
+
+  const layers = useRunLayers(runId, reading);
+  const voxels = series.dims[0] * series.dims[1] * series.dims[2];
+  const labels = useMemo(() => (outcome && outcome.runId === runId ? labelVolume(outcome, voxels) : undefined), [outcome, runId, voxels]);
+  const scoreMap = useMemo<ScoreMapLayer | undefined>(() => {
+    if (!layers.score || !outcome) return undefined;
+    const cut = outcome.threshold.value;
+    const top = Math.max(outcome.quantiles.max, cut * 1.5, 1e-6);
+    // Show the tail from half the cut upward, so near-misses are visible as faint heat.
+    return { data: layers.score, range: [cut * 0.5, top], transparentBelow: cut * 0.5, label: `Anomaly score (${reading?.metric}, ${reading?.fusion})` };
+  }, [layers.score, outcome, reading?.metric, reading?.fusion]);
+  const alternates = useMemo<AlternateImage[]>(() => {
+    const list: AlternateImage[] = [];
+    if (layers.healthy) list.push({ name: 'Healthy', data: layers.healthy });
+    if (layers.difference) list.push({ name: 'Difference', data: layers.difference, window: { centerHu: 0, widthHu: 60 } });
+    return list;
+  }, [layers.healthy, layers.difference]);
+
+  async function save(asDefault: boolean) {
+    if (!runId || !reading) return;
+    try {
+      await api.call('analysis.saveReading', { runId, reading, asDefault });
+      setSaved(true);
+      setTimeout(() => setSaved(false), 2000);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
+  function selectLesion(l: LesionInfo) {
+    setSelectedLesion(l.label);
+    setFocus({ i: l.peakVoxel[0], j: l.peakVoxel[1], k: l.peakVoxel[2] });
+  }
+
+  return (
+    <div className="reading" data-testid="reading-workspace">
+      <div className="viewer-host">
+        <Viewer seriesId={series.id} scoreMap={scoreMap} labelMask={labels} brainMask={layers.brainMask ?? undefined} alternateImages={alternates} focus={focus} />
+      </div>
+      <aside className="side-panel" aria-label="Analysis and reading">
+        <div className="panel small series-head">
+          <strong>{study.patientName || 'Unnamed patient'}</strong> · {series.modality} {series.description}
+          {series.warnings.length > 0 && (
+            <ul className="warnings" data-testid="series-warnings">
+              {series.warnings.map((w, i) => (
+                <li key={i} className="warn">
+                  ⚠ {w.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <AnalysisPanel seriesId={series.id} runs={runs} selectedRunId={runId} onSelectRun={setRunId} />
+        {runId && reading && <ThresholdPanel reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
+        {runId && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
+        {!runId && error && (
+          <div className="error-text small" role="alert">
+            {error}
+          </div>
+        )}
+      </aside>
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+import type { ReadingSettings } from '../../../../shared/analysis';
+import { describeStrategy } from '../../../../shared/analysis';
+import type { ThresholdOutcome } from '../../../../shared/types';
+
+type Strategy = ReadingSettings['strategy'];
+
+function Histogram({ outcome }: { outcome: ThresholdOutcome }) {
+  const { counts, min, binWidth } = outcome.histogram;
+  const w = 280;
+  const h = 64;
+  // Log heights: the healthy bulk would otherwise flatten the tail where lesions live.
+  const logs = counts.map((c) => Math.log10(1 + c));
+  const top = Math.max(1e-9, ...logs);
+  const barW = w / counts.length;
+  const span = binWidth * counts.length;
+  const cutX = span > 0 ? ((outcome.threshold.value - min) / span) * w : 0;
+  return (
+    <svg className="histogram" width={w} height={h} role="img" aria-label="Histogram of brain scores with the current cut" data-testid="score-histogram">
+      {logs.map((v, b) => {
+        const bh = (v / top) * (h - 2);
+        const above = min + (b + 1) * binWidth > outcome.threshold.value;
+        return <rect key={b} x={b * barW} y={h - bh} width={Math.max(1, barW - 0.5)} height={bh} fill={above ? '#ff7043' : '#5b7083'} />;
+      })}
+      {cutX >= 0 && cutX <= w && <line x1={cutX} x2={cutX} y1={0} y2={h} stroke="#ffd54f" strokeWidth={2} />}
+    </svg>
+  );
+}
+
+function sliderSpec(strategy: Strategy, outcome: ThresholdOutcome | null): { min: number; max: number; step: number; value: number } {
+  switch (strategy.kind) {
+    case 'absolute': {
+      const max = Math.max(0.05, outcome ? outcome.quantiles.max : 1);
+      return { min: 0, max: +max.toPrecision(3), step: max / 500, value: strategy.value };
+    }
+    case 'percentile':
+      return { min: 90, max: 100, step: 0.01, value: strategy.percentile };
+    case 'zscore':
+      return { min: 0, max: 20, step: 0.1, value: strategy.z };
+  }
+}
+
+function withValue(strategy: Strategy, value: number): Strategy {
+  switch (strategy.kind) {
+    case 'absolute':
+      return { kind: 'absolute', value };
+    case 'percentile':
+      return { kind: 'percentile', percentile: value };
+    case 'zscore':
+      return { kind: 'zscore', z: value };
+  }
+}
+
+const DEFAULT_FOR: Record<Strategy['kind'], Strategy> = {
+  absolute: { kind: 'absolute', value: 0.25 },
+  percentile: { kind: 'percentile', percentile: 99.5 },
+  zscore: { kind: 'zscore', z: 4 },
+};
+
+export function ThresholdPanel(props: {
+  reading: ReadingSettings;
+  onChange: (r: ReadingSettings) => void;
+  outcome: ThresholdOutcome | null;
+  error: string | null;
+  busy: boolean;
+  onSave: (asDefault: boolean) => void;
+  saved: boolean;
+}) {
+  const { reading, onChange, outcome } = props;
+  const spec = sliderSpec(reading.strategy, outcome);
+  const set = (patch: Partial<ReadingSettings>) => onChange({ ...reading, ...patch });
+  return (
+    <section className="panel threshold-panel" data-testid="threshold-panel" aria-label="Threshold">
+      <h3>Threshold</h3>
+      <div className="form-grid">
+        <label htmlFor="metric">Metric</label>
+        <select id="metric" value={reading.metric} onChange={(e) => set({ metric: e.target.value as ReadingSettings['metric'] })} data-testid="metric-select">
+          <option value="absolute">Absolute residual</option>
+          <option value="squared">Squared residual</option>
+          <option value="ssim">Structural (1−SSIM)/2</option>
+        </select>
+        <label htmlFor="fusion">Fusion</label>
+        <select
+          id="fusion"
+          value={reading.fusion}
+          onChange={(e) => {
+            const fusion = e.target.value as ReadingSettings['fusion'];
+            set({ fusion, weights: fusion === 'weighted' ? reading.weights ?? [1, 1, 2, 2] : undefined });
+          }}
+        >
+          <option value="max">Max over scales</option>
+          <option value="mean">Mean over scales</option>
+          <option value="weighted">Weighted (8/16/32/64 px: 1,1,2,2)</option>
+        </select>
+        <label htmlFor="strategy">Strategy</label>
+        <select id="strategy" value={reading.strategy.kind} onChange={(e) => set({ strategy: DEFAULT_FOR[e.target.value as Strategy['kind']] })} data-testid="strategy-select">
+          <option value="absolute">Absolute score</option>
+          <option value="percentile">Percentile of this scan</option>
+          <option value="zscore">z-score vs healthy scans</option>
+        </select>
+      </div>
+      <input
+        type="range"
+        className="threshold-slider"
+        aria-label="Threshold"
+        data-testid="threshold-slider"
+        min={spec.min}
+        max={spec.max}
+        step={spec.step}
+        value={Math.min(spec.max, Math.max(spec.min, spec.value))}
+        onChange={(e) => set({ strategy: withValue(reading.strategy, Number(e.target.value)) })}
+      />
+      <div className="small">
+        {describeStrategy(reading.strategy)}
+        {outcome && reading.strategy.kind !== 'absolute' ? ` → score ≥ ${outcome.threshold.value.toPrecision(3)}` : ''}
+        {props.busy ? ' …' : ''}
+      </div>
+      {outcome && <Histogram outcome={outcome} />}
+      <div className="form-grid">
+        <label htmlFor="minsize">Min. lesion size</label>
+        <span>
+          <input id="minsize" type="number" min={0} step={0.01} value={reading.minSizeMl} onChange={(e) => set({ minSizeMl: Math.max(0, Number(e.target.value) || 0) })} style={{ width: 70 }} /> mL
+        </span>
+        <label htmlFor="erode">Border erosion</label>
+        <span>
+          <input id="erode" type="number" min={0} max={20} step={0.5} value={reading.borderErosionMm} onChange={(e) => set({ borderErosionMm: Math.min(20, Math.max(0, Number(e.target.value) || 0)) })} style={{ width: 70 }} /> mm
+        </span>
+        <label htmlFor="polarity">Lesions from</label>
+        <select id="polarity" value={reading.polarity} onChange={(e) => set({ polarity: e.target.value as ReadingSettings['polarity'] })}>
+          <option value="split">Hyper- and hypodense apart</option>
+          <option value="any">Any sign together</option>
+          <option value="hyper">Hyperdense only</option>
+          <option value="hypo">Hypodense only</option>
+        </select>
+      </div>
+      {props.error && (
+        <div className="error-text small" role="alert">
+          {props.error}
+        </div>
+      )}
+      <div className="row">
+        <button onClick={() => props.onSave(false)} title="Keep these settings for this study">
+          Save for study
+        </button>
+        <button onClick={() => props.onSave(true)} title="Also use these settings for new studies">
+          Save as default
+        </button>
+        {props.saved && <span className="small muted">saved</span>}
+      </div>
+    </section>
+  );
+}
