@@ -6,10 +6,11 @@ import { preprocessCommand } from './preprocess';
 import { infoCommand } from './info';
 import { analyzeCommand } from './analyze';
 import { thresholdCommand } from './threshold';
+import { inpaintCommand } from './inpaint';
 
 /**
  * Every subcommand, in help order. Each lives in its own file and is thin over services/core.
  * Add a command by importing it here and appending it to the list.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [serveCommand, importCommand, brainMaskCommand, preprocessCommand, infoCommand, analyzeCommand, thresholdCommand];
+export const commands: CliCommand<any>[] = [serveCommand, importCommand, brainMaskCommand, preprocessCommand, infoCommand, analyzeCommand, thresholdCommand, inpaintCommand];

@@ -110,12 +110,16 @@ function placeCrop(center: number, size: number, extent: number): number {
   return Math.max(0, Math.min(extent - size, Math.round(center - size / 2)));
 }
 
-/** Crop-layout rectangle around a square: uniform size per scale so a scale batches together. */
-function cropAround(sq: GridSquare, cropSize: number, width: number, height: number): Rect {
+/** Crop-layout rectangle of a uniform size (so a scale batches together), centred on a group of squares. */
+function cropAround(squares: readonly Rect[], cropSize: number, width: number, height: number): Rect {
   const cw = Math.min(cropSize, width);
   const ch = Math.min(cropSize, height);
-  const x0 = placeCrop((sq.x0 + sq.x1) / 2, cw, width);
-  const y0 = placeCrop((sq.y0 + sq.y1) / 2, ch, height);
+  const bx0 = Math.min(...squares.map((s) => s.x0));
+  const bx1 = Math.max(...squares.map((s) => s.x1));
+  const by0 = Math.min(...squares.map((s) => s.y0));
+  const by1 = Math.max(...squares.map((s) => s.y1));
+  const x0 = placeCrop((bx0 + bx1) / 2, cw, width);
+  const y0 = placeCrop((by0 + by1) / 2, ch, height);
   return { x0, y0, x1: x0 + cw, y1: y0 + ch };
 }
 
@@ -144,16 +148,28 @@ function diffusionChunks(plan: GridPlan, preset: DiffusionPreset, network: Inpai
   };
   const useCrops = preset.layout === 'crop' && !req.fixed;
   for (const [gi, grid] of plan.grids.entries()) {
+    const key = gridKey(grid.sizePx, grid.offsetPx);
     if (useCrops) {
-      const size = Math.max(req.minSize, roundUp(grid.sizePx + 2 * contextMarginPx(preset, grid.sizePx), req.multiple));
+      // Tiles of k x k same-phase squares (k = 1: one square per crop). Same-phase squares are
+      // 3 cells apart, so a tile spans (3(k-1)+1) squares plus the context margin on both sides.
+      const k = Math.max(1, Math.floor(preset.tileSquares[grid.sizePx] ?? 1));
+      const margin = contextMarginPx(preset, grid.sizePx);
+      const size = Math.max(req.minSize, roundUp((3 * (k - 1) + 1) * grid.sizePx + 2 * margin, req.multiple));
+      const tiles = new Map<string, GridSquare[]>();
       for (const sq of grid.squares) {
-        const crop = cropAround(sq, size, width, height);
-        add(crop.x1 - crop.x0, crop.y1 - crop.y0, { key: `${gridKey(grid.sizePx, grid.offsetPx)}/${sq.col},${sq.row}`, gridIndex: gi, crop, holes: [sq] });
+        const t = `${sq.phase}/${Math.floor(sq.col / (3 * k))},${Math.floor(sq.row / (3 * k))}`;
+        const list = tiles.get(t);
+        if (list) list.push(sq);
+        else tiles.set(t, [sq]);
+      }
+      for (const [t, holes] of tiles) {
+        const crop = cropAround(holes, size, width, height);
+        add(crop.x1 - crop.x0, crop.y1 - crop.y0, { key: `${key}/${k}/${t}`, gridIndex: gi, crop, holes });
       }
     } else {
       for (let phase = 0; phase < 9; phase++) {
         const holes = grid.squares.filter((s) => s.phase === phase);
-        if (holes.length) add(width, height, { key: `${gridKey(grid.sizePx, grid.offsetPx)}/p${phase}`, gridIndex: gi, crop: { x0: 0, y0: 0, x1: width, y1: height }, holes });
+        if (holes.length) add(width, height, { key: `${key}/p${phase}`, gridIndex: gi, crop: { x0: 0, y0: 0, x1: width, y1: height }, holes });
       }
     }
   }

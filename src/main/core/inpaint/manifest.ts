@@ -16,7 +16,9 @@ import { AppError } from '../../../shared/errors';
  *     sliceAbove   the preprocessed slice above (superior, k + 1); `missingSliceFill` where there is none
  *     sliceBelow   the preprocessed slice below (inferior, k - 1); likewise
  *   Images are windowed (intensity.window) to intensity.windowedRange, then mapped linearly to
- *   intensity.networkRange; masks are 0/1 and not mapped.
+ *   intensity.networkRange; masks are 0/1 and not mapped. `knownFill` and `missingSliceFill` are
+ *   windowed values (default 0: background, as the preprocessing pads and as its
+ *   `conditioningSlices` returns for a missing neighbour) and are mapped like the images.
  * - input `io.inputs.timestep`: [batch] training timestep index in 0 .. trainingSteps-1 (float32 or int64).
  * - output `io.output`: [batch, 1, height, width], the prediction named by `prediction`
  *   (epsilon = the noise, v = sqrt(ᾱ) ε - sqrt(1-ᾱ) x0, x0 = the clean image), in network units.

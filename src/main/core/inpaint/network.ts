@@ -90,7 +90,8 @@ export function onnxNetwork(model: LoadedModel): InpaintNetwork {
     bind(cond) {
       const { batch, height, width } = cond.shape;
       const plane = height * width;
-      const input = buildConditioning(cond, channels, knownFill, missingSliceFill);
+      const toNet = toNetworkUnits({ windowedRange: manifest.intensity.windowedRange, networkRange: manifest.intensity.networkRange });
+      const input = buildConditioning(cond, channels, toNet(knownFill), toNet(missingSliceFill));
       const noisyChannel = channels.indexOf('noisy');
       const c = channels.length;
       const dims = [batch, c, height, width];
@@ -113,7 +114,7 @@ export function onnxNetwork(model: LoadedModel): InpaintNetwork {
   };
 }
 
-/** The [batch, C, height, width] input with every channel except the noisy one filled in. */
+/** The [batch, C, height, width] input with every channel except the noisy one filled in (fills in network units). */
 export function buildConditioning(cond: BatchConditioning, channels: readonly ConditioningChannel[], knownFill: number, missingSliceFill: number): Float32Array {
   const { batch, height, width } = cond.shape;
   const plane = height * width;

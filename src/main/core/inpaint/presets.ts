@@ -42,6 +42,8 @@ export interface DiffusionPreset {
   layout: 'fullImage' | 'crop';
   /** Context margin on each side of a square, px at 256, per square size. */
   contextPx: Record<number, number>;
+  /** Crop layout: k x k squares of one phase share a crop (tile), per square size; default 1. */
+  tileSquares: Record<number, number>;
   /** Batch limits: elements, and batch x height x width pixels (bounds memory). */
   maxBatch: number;
   maxBatchPixels: number;
@@ -63,6 +65,7 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<DiffusionPreset>>> = 
     jumpNSample: 10,
     layout: 'fullImage',
     contextPx: {},
+    tileSquares: {},
     maxBatch: 1,
     maxBatchPixels: 256 * 256,
     clipX0: true,
@@ -71,13 +74,14 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<DiffusionPreset>>> = 
     name: 'fast',
     sampler: 'ddim',
     eta: 0,
-    steps: 4,
-    startFraction: 0.6,
+    steps: 3,
+    startFraction: 0.5,
     init: 'linear',
     jumpLength: 1,
     jumpNSample: 1,
     layout: 'crop',
-    contextPx: { 8: 8, 16: 8, 32: 16, 64: 32 },
+    contextPx: { 8: 4, 16: 8, 32: 16, 64: 32 },
+    tileSquares: {},
     maxBatch: 512,
     maxBatchPixels: 1 << 18,
     clipX0: true,
@@ -87,7 +91,7 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<DiffusionPreset>>> = 
 export function resolvePreset(preset: PresetName | DiffusionPreset | undefined, overrides: Partial<DiffusionPreset> = {}): DiffusionPreset {
   const base = typeof preset === 'object' ? preset : PRESETS[preset ?? 'fast'];
   if (!base) throw new Error(`Unknown preset "${String(preset)}"; use ${PRESET_NAMES.join(' or ')}.`);
-  return { ...base, contextPx: { ...base.contextPx }, ...overrides };
+  return { ...base, contextPx: { ...base.contextPx }, tileSquares: { ...base.tileSquares }, ...overrides };
 }
 
 /** Context margin for a square size: the preset's entry, else half the square (at least 8 px). */
