@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { labelComponents, type Connectivity } from '../../../src/main/core/scoring/components';
+import { erodeMask } from '../../../src/main/core/scoring/distance';
+import { ThresholdEngine, thresholdStudy, type ScoredStudy } from '../../../src/main/core/scoring/lesions';
+import { parseHealthyReference } from '../../../src/main/core/scoring/threshold';
+import type { Vec3 } from '../../../src/main/core/volume';
+import { seeded } from './seeded';
+
+const identity = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+
+function box(values: Float32Array, dims: Vec3, lo: Vec3, hi: Vec3, value: number) {
+  for (let k = lo[2]; k <= hi[2]; k++) for (let j = lo[1]; j <= hi[1]; j++) for (let i = lo[0]; i <= hi[0]; i++) values[i + dims[0] * (j + dims[1] * k)] = value;
+}
+
+/** Same partition of voxels into components (labels may be numbered differently). */
+function samePartition(got: Int32Array, want: Int32Array): boolean {
+  const map = new Map<number, number>();
+  const back = new Map<number, number>();
+  for (let p = 0; p < got.length; p++) {
+    const g = got[p], w = want[p];
+    if ((g === 0) !== (w === 0)) return false;
+    if (g === 0) continue;
+    if ((map.get(g) ?? w) !== w || (back.get(w) ?? g) !== g) return false;
+    map.set(g, w);
+    back.set(w, g);
+  }
+  return true;
+}
+
+describe('lesion table', () => {
+  // 0.5 x 0.8 x 3 mm voxels: 1.2 mm^3 = 0.0012 mL each
+  const dims: Vec3 = [10, 8, 5];
+  const spacing: Vec3 = [0.5, 0.8, 3];
+  const n = 400;
+  const score = new Float32Array(n).fill(0.1);
+  const signed = new Float32Array(n);
+  const hu = new Float32Array(n).fill(30);
+  const brain = new Uint8Array(n).fill(1);
+  // lesion A: i 2..4, j 3..4, k 1..2 = 12 voxels, hyperdense
+  box(score, dims, [2, 3, 1], [4, 4, 2], 0.9);
+  box(signed, dims, [2, 3, 1], [4, 4, 2], 0.3);
+  box(hu, dims, [2, 3, 1], [4, 4, 2], 70);
+  score[3 + 10 * (3 + 8 * 1)] = 0.95; // its peak at (3, 3, 1)
+  // lesion B: i 7..8, j 0..0, k 3..4 = 4 voxels, hypodense
+  box(score, dims, [7, 0, 3], [8, 0, 4], 0.7);
+  box(signed, dims, [7, 0, 3], [8, 0, 4], -0.2);
+  box(hu, dims, [7, 0, 3], [8, 0, 4], 12);
+  const study: ScoredStudy = { score, signedResidual: signed, hu, brainMask: brain, geometry: { dims, spacing, origin: [10, -20, 30], direction: identity } };
+
+  it('reports volume, slices, box, centroid in LPS, scores, HU and sign', () => {
+    const r = thresholdStudy(study, { strategy: { kind: 'absolute', value: 0.5 } });
+    expect(r.lesions).toHaveLength(2);
+    const [a, b] = r.lesions;
+    expect(a.voxelCount).toBe(12);
+    expect(a.volumeMl).toBeCloseTo(12 * 0.0012, 12);
+    expect(a.sliceRange).toEqual([1, 2]);
+    expect(a.bbox).toEqual({ min: [2, 3, 1], max: [4, 4, 2] });
+    expect(a.centroidVoxel).toEqual([3, 3.5, 1.5]);
+    // origin + (3 * 0.5, 3.5 * 0.8, 1.5 * 3)
+    a.centroidLps.forEach((x, t) => expect(x).toBeCloseTo([11.5, -17.2, 34.5][t], 9));
+    expect(a.peakVoxel).toEqual([3, 3, 1]);
+    expect(a.maxScore).toBeCloseTo(0.95, 6);
+    expect(a.meanScore).toBeCloseTo((11 * 0.9 + 0.95) / 12, 6);
+    expect(a.meanHu).toBeCloseTo(70, 6);
+    expect(a.sign).toBe('hyper');
+    expect(b.voxelCount).toBe(4);
+    expect(b.volumeMl).toBeCloseTo(0.0048, 12);
+    expect(b.sliceRange).toEqual([3, 4]);
+    expect(b.centroidVoxel).toEqual([7.5, 0, 3.5]);
+    expect(b.sign).toBe('hypo');
+    expect(b.meanSignedResidual).toBeCloseTo(-0.2, 6);
+    expect(r.lesionVoxels).toBe(16);
+    // the label volume marks exactly the lesion voxels with the lesion's label
+    let marked = 0;
+    for (let p = 0; p < n; p++) if (r.labels[p]) marked++;
+    expect(marked).toBe(16);
+    expect(r.labels[3 + 10 * (3 + 8 * 1)]).toBe(a.label);
+    expect(r.labels[7 + 10 * (0 + 8 * 4)]).toBe(b.label);
+  });
+
+  it('puts the centroid in patient space through the direction matrix', () => {
+    // i runs to patient right (-L), j to anterior (-P): LPS = origin + (-i*0.5, -j*0.8, k*3)
+    const r = thresholdStudy({ ...study, geometry: { ...study.geometry, direction: [-1, 0, 0, 0, -1, 0, 0, 0, 1] } }, { strategy: { kind: 'absolute', value: 0.5 } });
+    r.lesions[0].centroidLps.forEach((x, t) => expect(x).toBeCloseTo([8.5, -22.8, 34.5][t], 9));
+  });
+
+  it('drops lesions below the minimum size in mL', () => {
+    // B is 0.0048 mL, A 0.0144 mL
+    const engine = new ThresholdEngine(study);
+    expect(engine.apply({ strategy: { kind: 'absolute', value: 0.5 }, minSizeMl: 0.0048 }).lesions).toHaveLength(2);
+    const r = engine.apply({ strategy: { kind: 'absolute', value: 0.5 }, minSizeMl: 0.005 });
+    expect(r.lesions.map((l) => l.voxelCount)).toEqual([12]);
+    expect(r.droppedComponents).toBe(1);
+    expect(r.candidateVoxels).toBe(16);
+    // the dropped lesion's voxels are not labelled
+    expect(r.labels[7 + 10 * (0 + 8 * 4)]).toBe(0);
+  });
+
+  it('decides the sign by HU against the brain median when asked', () => {
+    const r = thresholdStudy(study, { strategy: { kind: 'absolute', value: 0.5 }, signBy: 'hu' });
+    expect(r.lesions.map((l) => l.sign)).toEqual(['hyper', 'hypo']);
+    // without a signed residual the HU decides
+    const noSigned = thresholdStudy({ ...study, signedResidual: null }, { strategy: { kind: 'absolute', value: 0.5 } });
+    expect(noSigned.lesions.map((l) => [l.sign, l.meanSignedResidual])).toEqual([['hyper', null], ['hypo', null]]);
+  });
+
+  it('clears the previous labels when the threshold changes', () => {
+    const engine = new ThresholdEngine(study);
+    engine.apply({ strategy: { kind: 'absolute', value: 0.05 } });
+    const r = engine.apply({ strategy: { kind: 'absolute', value: 0.92 } });
+    expect(r.lesions).toHaveLength(1);
+    let marked = 0;
+    for (let p = 0; p < n; p++) if (r.labels[p]) marked++;
+    expect(marked).toBe(1);
+  });
+
+  it('thresholds by percentile of the brain scores and by healthy z-score', () => {
+    const engine = new ThresholdEngine(study);
+    // ascending brain scores: 384 x 0.1 (positions 0..383), 4 x 0.7 (384..387), 11 x 0.9, 1 x 0.95
+    // 96th percentile: position 0.96*399 = 383.04 -> 0.1 + 0.04 * (0.7 - 0.1) = 0.124: both lesions
+    const p96 = engine.apply({ strategy: { kind: 'percentile', percentile: 96 } });
+    expect(p96.threshold.value).toBeCloseTo(0.124, 6);
+    expect(p96.lesionVoxels).toBe(16);
+    // 97th: position 387.03 -> 0.7 + 0.03 * (0.9 - 0.7) = 0.706: lesion A only
+    const p97 = engine.apply({ strategy: { kind: 'percentile', percentile: 97 } });
+    expect(p97.threshold.value).toBeCloseTo(0.706, 6);
+    expect(p97.lesionVoxels).toBe(12);
+    const reference = parseHealthyReference({ metric: 'absolute', fusion: 'max', scans: 1, voxels: 100, mean: 0.2, std: 0.2, quantiles: { p: [0, 1], value: [0, 1] } });
+    // 0.2 + 3 * 0.2 = 0.8: only lesion A
+    const z = engine.apply({ strategy: { kind: 'zscore', z: 3, reference } });
+    expect(z.threshold.value).toBeCloseTo(0.8, 9);
+    expect(z.lesions.map((l) => l.voxelCount)).toEqual([12]);
+  });
+
+  it('refuses mismatched grids and empty brains with clear errors', () => {
+    expect(() => new ThresholdEngine({ ...study, hu: new Float32Array(5) })).toThrow(expect.objectContaining({ code: 'GEOMETRY_MISMATCH' }));
+    expect(() => new ThresholdEngine({ ...study, brainMask: new Uint8Array(n) })).toThrow(expect.objectContaining({ code: 'NO_BRAIN' }));
+    // the brain ends before the first column, so it has a border to erode from
+    const engine = new ThresholdEngine({ ...study, brainMask: Uint8Array.from(brain, (_, p) => (p % 10 === 0 ? 0 : 1)) });
+    expect(() => engine.apply({ strategy: { kind: 'absolute', value: 0.5 }, borderErosion: { distance: 50, unit: 'mm', mode: '3d' } })).toThrow(/leaves no brain/);
+    expect(engine.apply({ strategy: { kind: 'absolute', value: 0.5 }, borderErosion: { distance: 1, unit: 'px', mode: '2d' } }).brainVoxels).toBe(400 - 40 - 40);
+    expect(() => engine.apply({ strategy: { kind: 'absolute', value: 0.5 }, minSizeMl: -1 })).toThrow(/0 mL or more/);
+  });
+});
+
+describe('polarity', () => {
+  // a bright core (hyper) touching a dark rim (hypo) in one row of voxels
+  const dims: Vec3 = [8, 3, 1];
+  const score = new Float32Array(24);
+  const signed = new Float32Array(24);
+  for (let i = 1; i <= 6; i++) {
+    score[8 + i] = 0.8;
+    signed[8 + i] = i <= 3 ? 0.5 : -0.1; // hyper i 1..3, hypo i 4..6
+  }
+  const study: ScoredStudy = { score, signedResidual: signed, brainMask: new Uint8Array(24).fill(1), geometry: { dims, spacing: [1, 1, 1], origin: [0, 0, 0], direction: identity } };
+  const engine = new ThresholdEngine(study);
+  const run = (polarity: 'any' | 'split' | 'hyper' | 'hypo') => engine.apply({ strategy: { kind: 'absolute', value: 0.5 }, polarity }).lesions.map((l) => [l.voxelCount, l.sign]);
+
+  it('joins or separates hyper- and hypodense voxels', () => {
+    // mean signed (3*0.5 - 3*0.1)/6 > 0
+    expect(run('any')).toEqual([[6, 'hyper']]);
+    expect(run('split').sort()).toEqual([[3, 'hyper'], [3, 'hypo']]);
+    expect(run('hyper')).toEqual([[3, 'hyper']]);
+    expect(run('hypo')).toEqual([[3, 'hypo']]);
+  });
+
+  it('needs the signed residual to separate signs', () => {
+    expect(() => new ThresholdEngine({ ...study, signedResidual: null }).apply({ strategy: { kind: 'absolute', value: 0.5 }, polarity: 'split' })).toThrow(/signed residual/);
+  });
+});
+
+describe('threshold engine against direct labelling', () => {
+  // Smooth random field plus noise: many components merging and splitting across thresholds.
+  const dims: Vec3 = [14, 12, 7];
+  const n = 14 * 12 * 7;
+  const rand = seeded(42);
+  const score = new Float32Array(n);
+  const signed = new Float32Array(n);
+  const brain = new Uint8Array(n);
+  for (let k = 0; k < 7; k++)
+    for (let j = 0; j < 12; j++)
+      for (let i = 0; i < 14; i++) {
+        const p = i + 14 * (j + 12 * k);
+        brain[p] = (i - 6.5) ** 2 / 49 + (j - 5.5) ** 2 / 36 + (k - 3) ** 2 / 16 < 1 ? 1 : 0;
+        // quantised so that ties occur
+        score[p] = Math.round(20 * (Math.sin(i / 2) * Math.cos(j / 3) + Math.sin(k) + rand())) / 20;
+        signed[p] = rand() - 0.5;
+      }
+  const spacing: Vec3 = [0.7, 0.7, 2.5];
+  const engine = new ThresholdEngine({ score, signedResidual: signed, brainMask: brain, geometry: { dims, spacing, origin: [0, 0, 0], direction: identity } });
+  const thresholds = [2.2, 1.5, 1.05, 0.6, 0.3, -0.2, -1, -5, 1.05, 2.9];
+
+  for (const connectivity of [6, 26] as Connectivity[])
+    for (const erosion of [null, { distance: 1, unit: 'mm' as const, mode: '3d' as const }]) {
+      it(`finds the same components as labelling the thresholded mask (${connectivity}-connectivity, ${erosion ? 'eroded' : 'whole'} brain)`, () => {
+        const region = erodeMask(brain, dims, spacing, erosion);
+        for (const t of thresholds) {
+          const r = engine.apply({ strategy: { kind: 'absolute', value: t }, connectivity, borderErosion: erosion });
+          const mask = Uint8Array.from(score, (s, p) => (region[p] && s >= t ? 1 : 0));
+          const want = labelComponents(mask, dims, connectivity);
+          expect(samePartition(r.labels, want.labels)).toBe(true);
+          expect(r.lesions.length).toBe(want.count);
+          expect(r.lesions.map((l) => l.voxelCount).sort((a, b) => a - b)).toEqual([...want.sizes].slice(1).sort((a, b) => a - b));
+        }
+      });
+    }
+
+  it('applies the minimum size exactly like filtering the labelled components', () => {
+    const minVoxels = 5;
+    const minSizeMl = (minVoxels * 0.7 * 0.7 * 2.5) / 1000;
+    for (const t of thresholds) {
+      const r = engine.apply({ strategy: { kind: 'absolute', value: t }, minSizeMl });
+      const want = labelComponents(Uint8Array.from(score, (s, p) => (brain[p] && s >= t ? 1 : 0)), dims, 26);
+      const kept = [...want.sizes].slice(1).filter((s) => s >= minVoxels).sort((a, b) => a - b);
+      expect(r.lesions.map((l) => l.voxelCount).sort((a, b) => a - b)).toEqual(kept);
+      expect(r.droppedComponents).toBe(want.count - kept.length);
+    }
+  });
+
+  it('splits by sign exactly like labelling each sign separately', () => {
+    for (const t of [1.5, 0.6, -1]) {
+      const r = engine.apply({ strategy: { kind: 'absolute', value: t }, polarity: 'split', connectivity: 6 });
+      const pos = labelComponents(Uint8Array.from(score, (s, p) => (brain[p] && s >= t && signed[p] > 0 ? 1 : 0)), dims, 6);
+      const neg = labelComponents(Uint8Array.from(score, (s, p) => (brain[p] && s >= t && signed[p] < 0 ? 1 : 0)), dims, 6);
+      expect(r.lesions.length).toBe(pos.count + neg.count);
+      expect(r.lesions.filter((l) => l.sign === 'hyper').length).toBe(pos.count);
+    }
+  });
+
+  it('gives a histogram of the brain scores that sums to the brain', () => {
+    const h = engine.histogram(16);
+    const brainCount = brain.reduce((a, b) => a + b, 0);
+    expect(h.total).toBe(brainCount);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(brainCount);
+    expect(h.counts).toHaveLength(16);
+    const inner = engine.histogram(4, { range: [0, 1] });
+    let want = 0;
+    for (let p = 0; p < n; p++) if (brain[p] && score[p] >= 0 && score[p] <= 1) want++;
+    expect(inner.counts.reduce((a, b) => a + b, 0)).toBe(want);
+    expect(inner.below + inner.above + want).toBe(brainCount);
+    // first bin [0, 0.25)
+    let first = 0;
+    for (let p = 0; p < n; p++) if (brain[p] && score[p] >= 0 && score[p] < 0.25) first++;
+    expect(inner.counts[0]).toBe(first);
+  });
+});
