@@ -54,11 +54,26 @@ export function sniffDicom(head: Uint8Array): DicomSniff | null {
 
 export interface ParsedDicom {
   syntax: string;
-  /** Naturalized data set (keywords as keys). */
+  /** Naturalized data set (keywords as keys), without Pixel Data. */
   ds: Record<string, unknown>;
-  /** True when parsing stopped at Pixel Data (header-only parse). */
-  reachedPixelData: boolean;
+  /** Where the Pixel Data element's value starts, if the data set has one (read by readPixelData, never by dcmjs). */
+  pixel?: PixelElement;
 }
+
+/** The Pixel Data value inside the (possibly partial) file bytes: no copy is made. */
+export interface PixelElement {
+  /** Bytes holding the element: the file (or the inflated data set of a deflated file). */
+  bytes: Uint8Array;
+  /** Offset in `bytes` of the value (after tag, VR and length). */
+  valueOffset: number;
+  /** Declared value length; 0xFFFFFFFF for encapsulated (compressed) data. */
+  length: number;
+  bigEndian: boolean;
+  /** True when `bytes` is the whole file (false for a prefix read for the header pass). */
+  complete: boolean;
+}
+
+const UNDEFINED_LENGTH = 0xffffffff;
 
 /** Walks the group-0002 elements by hand (they are always explicit little endian, or implicit in broken files). */
 function readMeta(b: Uint8Array, offset: number): { transferSyntax?: string; datasetOffset: number } {
@@ -109,10 +124,12 @@ function actualSyntax(declared: string | undefined, b: Uint8Array, offset: numbe
 }
 
 /**
- * Parses DICOM bytes. With `headerOnly`, stops at Pixel Data (its value is not read), which is
- * much cheaper for the grouping pass. Throws coded AppErrors for what a user can cause.
+ * Parses the data set up to (not into) Pixel Data, so even a 300-slice import never copies
+ * pixels through dcmjs; `pixel` locates the Pixel Data value for readPixelFrames.
+ * `bytes` may be just the start of a file (`complete: false`): if the header does not fit,
+ * this throws and the caller retries with the whole file.
  */
-export function parseDicom(bytes: Uint8Array, file: string, { headerOnly = false }: { headerOnly?: boolean } = {}): ParsedDicom {
+export function parseDicom(bytes: Uint8Array, file: string, { complete = true }: { complete?: boolean } = {}): ParsedDicom {
   const sniff = sniffDicom(bytes.subarray(0, 132));
   if (!sniff) throw new AppError('NOT_DICOM', `"${basename(file)}" is not a DICOM file.`, { file });
   let datasetOffset = 0;
@@ -127,25 +144,33 @@ export function parseDicom(bytes: Uint8Array, file: string, { headerOnly = false
   if (datasetOffset >= bytes.length) throw new AppError('FILE_TRUNCATED', `The DICOM file "${basename(file)}" contains only a file header and no data set (it was cut off).`, { file });
   const syntax = actualSyntax(declared, bytes, datasetOffset);
 
-  let body = bytes.subarray(datasetOffset);
+  let body = bytes;
+  let start = datasetOffset;
   let readSyntax = syntax;
   if (syntax === TS.deflatedLE) {
+    if (!complete) throw new AppError('FILE_TRUNCATED', 'deflated data set needs the whole file');
     try {
-      body = new Uint8Array(inflateRawSync(body));
+      body = new Uint8Array(inflateRawSync(bytes.subarray(datasetOffset)));
     } catch {
       throw new AppError('FILE_TRUNCATED', `The deflated DICOM file "${basename(file)}" is damaged or cut off.`, { file });
     }
+    start = 0;
     readSyntax = TS.explicitLE;
   } else if (!isUncompressedSyntax(syntax)) {
     readSyntax = TS.explicitLE; // encapsulated syntaxes encode the data set as explicit VR little endian
   }
+  const bigEndian = readSyntax === TS.explicitBE;
 
-  const ab = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? (body.buffer as ArrayBuffer) : (body.slice().buffer as ArrayBuffer);
+  // dcmjs reads an ArrayBuffer from `start` to `stop`; a view at offset 0 of a larger (reused) buffer needs no copy.
+  if (body.byteOffset !== 0) body = body.slice();
+  const ab = body.buffer as ArrayBuffer;
+  let pixelTagEnd = -1;
   const read = (ignoreErrors: boolean) => {
-    const stream = new ReadBufferStream(ab, readSyntax !== TS.explicitBE, { noCopy: true });
-    const dict = DicomMessage._read(stream, readSyntax, headerOnly ? { untilTag: '7FE00010', includeUntilTagValue: false, ignoreErrors } : { ignoreErrors });
+    const stream = new ReadBufferStream(ab, !bigEndian, { noCopy: true, start, stop: body.byteLength });
+    const dict = DicomMessage._read(stream, readSyntax, { untilTag: '7FE00010', includeUntilTagValue: false, ignoreErrors });
     // dcmjs advances past an element's declared length even when the file ends first.
     if (stream.offset > stream.endOffset) throw new RangeError('element extends beyond the end of the file');
+    pixelTagEnd = '7FE00010' in dict ? stream.offset : -1;
     return dict;
   };
   let dict;
@@ -159,17 +184,25 @@ export function parseDicom(bytes: Uint8Array, file: string, { headerOnly = false
     }
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    const cutOff = e instanceof RangeError || /out of bounds|outside the bounds|beyond|Invalid typed array length|more than currently allocated/i.test(reason);
+    const cutOff = e instanceof RangeError || /out of bounds|outside the bounds|beyond|Invalid typed array length|more than currently allocated|out of range/i.test(reason);
     throw new AppError(
       cutOff ? 'FILE_TRUNCATED' : 'NOT_DICOM',
       cutOff ? `The DICOM file "${basename(file)}" is cut off or damaged (an element runs past the end of the file).` : `"${basename(file)}" could not be read as DICOM (damaged or non-standard encoding: ${reason.slice(0, 160)}).`,
       { file },
     );
   }
-  const reachedPixelData = '7FE00010' in dict;
-  if (headerOnly && reachedPixelData) delete dict['7FE00010'];
+  delete dict['7FE00010'];
   const ds = DicomMetaDictionary.naturalizeDataset(dict) as Record<string, unknown>;
-  return { syntax, ds, reachedPixelData };
+  let pixel: PixelElement | undefined;
+  if (pixelTagEnd >= 0) {
+    // After the tag: explicit VR has "OB"/"OW" + 2 reserved bytes + 32-bit length; implicit only the length.
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const explicit = readSyntax !== TS.implicitLE;
+    const lengthAt = pixelTagEnd + (explicit ? 4 : 0);
+    if (lengthAt + 4 > body.length) throw new AppError('FILE_TRUNCATED', `The DICOM file "${basename(file)}" is cut off at its pixel data.`, { file });
+    pixel = { bytes: body, valueOffset: lengthAt + 4, length: view.getUint32(lengthAt, !bigEndian), bigEndian, complete: complete || body !== bytes };
+  }
+  return { syntax, ds, pixel };
 }
 
 /* ------------------------------------------------------------------ field access */
@@ -299,12 +332,12 @@ const NON_IMAGE_SOP_CLASSES: [prefix: string, label: string][] = [
 const NON_IMAGE_MODALITIES: Record<string, string> = { SR: 'structured report', RTSTRUCT: 'RT structure set', RTPLAN: 'RT plan', RTDOSE: 'RT dose', RTRECORD: 'RT treatment record', SEG: 'segmentation', PR: 'presentation state', KO: 'key object selection', REG: 'registration', FID: 'fiducials', ECG: 'waveform', DOC: 'document', PLAN: 'plan' };
 
 /** A human label when the object is a known non-image kind, else null. */
-export function nonImageKind(ds: Record<string, unknown>): string | null {
+export function nonImageKind(ds: Record<string, unknown>, hasPixelData: boolean): string | null {
   const sop = str(ds.SOPClassUID) ?? str(ds.MediaStorageSOPClassUID);
   if (sop) for (const [prefix, label] of NON_IMAGE_SOP_CLASSES) if (sop === prefix || sop.startsWith(prefix.endsWith('.') ? prefix : `${prefix}.`)) return label;
   if (ds.DirectoryRecordSequence !== undefined) return 'DICOMDIR (media directory)';
   const modality = str(ds.Modality);
-  if (modality && NON_IMAGE_MODALITIES[modality] && ds.PixelData === undefined) return NON_IMAGE_MODALITIES[modality];
+  if (modality && NON_IMAGE_MODALITIES[modality] && !hasPixelData) return NON_IMAGE_MODALITIES[modality];
   return null;
 }
 
@@ -411,27 +444,67 @@ export function checkDecodable(info: DicomImageInfo): void {
 
 /* ------------------------------------------------------------------ pixel data */
 
-/** The bytes of frame `k` as stored in the file (concatenated fragments for encapsulated data). */
-export function frameBytes(ds: Record<string, unknown>, info: DicomImageInfo, k: number): Uint8Array {
+/** Number of bytes the whole native (uncompressed) pixel data needs. */
+export function nativePixelBytes(info: DicomImageInfo): number {
+  return uncompressedFrameBytes(info) * info.numberOfFrames;
+}
+
+/** The bytes of frame `k` as stored in the file (concatenated fragments for encapsulated data); a view, not a copy, where possible. */
+export function frameBytes(parsed: ParsedDicom, info: DicomImageInfo, k: number): Uint8Array {
   const file = info.file;
-  const pd = ds.PixelData;
-  if (pd === undefined || pd === null) throw new AppError('DICOM_NO_PIXELS', `"${basename(file)}" contains no pixel data.`, { file });
-  const parts = (Array.isArray(pd) ? pd : [pd]).map(toBytes);
-  if (isUncompressedSyntax(info.syntax)) {
-    const all = parts.length === 1 ? parts[0] : concat(parts);
+  const px = parsed.pixel;
+  if (!px) throw new AppError('DICOM_NO_PIXELS', `"${basename(file)}" contains no pixel data.`, { file });
+  const { bytes, valueOffset } = px;
+  if (px.length !== UNDEFINED_LENGTH) {
     const frameLen = uncompressedFrameBytes(info);
-    const start = k * frameLen;
-    if (all.length < start + frameLen) {
-      throw new AppError('FILE_TRUNCATED', `The DICOM file "${basename(file)}" is cut off: its image needs ${frameLen * info.numberOfFrames} bytes but only ${all.length} are present.`, { file });
+    const start = valueOffset + k * frameLen;
+    if (!isUncompressedSyntax(info.syntax)) throw new AppError('DICOM_CORRUPT', `"${basename(file)}" declares compressed pixel data but stores it uncompressed.`, { file });
+    if (start + frameLen > Math.min(bytes.length, valueOffset + px.length)) {
+      throw new AppError('FILE_TRUNCATED', `The DICOM file "${basename(file)}" is cut off: its image needs ${nativePixelBytes(info)} bytes but only ${Math.min(px.length, bytes.length - valueOffset)} are present.`, { file });
     }
-    return all.subarray(start, start + frameLen);
+    return bytes.subarray(start, start + frameLen);
   }
-  // Encapsulated: dcmjs splits by the Basic Offset Table when present, else returns raw fragments.
-  if (parts.length === info.numberOfFrames) return parts[k];
-  if (info.numberOfFrames === 1) return concat(parts);
-  const frames = splitFragmentsIntoFrames(parts, info.numberOfFrames, info.syntax);
-  if (!frames) throw new AppError('FILE_TRUNCATED', `The compressed pixel data of "${basename(file)}" has ${parts.length} fragments for ${info.numberOfFrames} frames and cannot be split into frames.`, { file });
-  return frames[k];
+  // Encapsulated: items (FFFE,E000) of fragments, the first being the Basic Offset Table; ends with (FFFE,E0DD).
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fragments: { start: number; end: number }[] = [];
+  let pos = valueOffset;
+  let offsetTable: number[] = [];
+  let first = true;
+  for (;;) {
+    if (pos + 8 > bytes.length) throw new AppError('FILE_TRUNCATED', `The compressed pixel data of "${basename(file)}" is cut off.`, { file });
+    const group = view.getUint16(pos, true);
+    const element = view.getUint16(pos + 2, true);
+    const len = view.getUint32(pos + 4, true);
+    pos += 8;
+    if (group === 0xfffe && element === 0xe0dd) break;
+    if (group !== 0xfffe || element !== 0xe000) throw new AppError('DICOM_CORRUPT', `The compressed pixel data of "${basename(file)}" is malformed (unexpected element in the fragment sequence).`, { file });
+    if (pos + len > bytes.length) throw new AppError('FILE_TRUNCATED', `The compressed pixel data of "${basename(file)}" is cut off.`, { file });
+    if (first) {
+      for (let o = 0; o + 4 <= len; o += 4) offsetTable.push(view.getUint32(pos + o, true));
+      first = false;
+    } else fragments.push({ start: pos, end: pos + len });
+    pos += len;
+  }
+  if (fragments.length === 0) throw new AppError('DICOM_NO_PIXELS', `"${basename(file)}" has an empty compressed pixel data element.`, { file });
+  const itemsStart = fragments[0].start - 8;
+  let groups: { start: number; end: number }[][];
+  if (info.numberOfFrames === 1) groups = [fragments];
+  else if (offsetTable.length === info.numberOfFrames) {
+    // Offsets count from the first fragment item's tag.
+    groups = offsetTable.map((o, f) => {
+      const from = itemsStart + o;
+      const to = f + 1 < offsetTable.length ? itemsStart + offsetTable[f + 1] : Infinity;
+      return fragments.filter((fr) => fr.start - 8 >= from && fr.start - 8 < to);
+    });
+  } else if (fragments.length === info.numberOfFrames) groups = fragments.map((f) => [f]);
+  else {
+    const split = splitFragmentsIntoFrames(fragments.map((f) => bytes.subarray(f.start, f.end)), info.numberOfFrames, info.syntax);
+    if (!split) throw new AppError('DICOM_CORRUPT', `The compressed pixel data of "${basename(file)}" has ${fragments.length} fragments for ${info.numberOfFrames} frames and cannot be split into frames.`, { file });
+    return split[k];
+  }
+  const parts = groups[k] ?? [];
+  if (parts.length === 0) throw new AppError('DICOM_CORRUPT', `Frame ${k + 1} of "${basename(file)}" is missing from its compressed pixel data.`, { file });
+  return parts.length === 1 ? bytes.subarray(parts[0].start, parts[0].end) : concat(parts.map((p) => bytes.subarray(p.start, p.end)));
 }
 
 /** Without an offset table, JPEG-family frames start with an SOI marker (FF D8 / FF 4F for J2K codestreams). */
@@ -452,14 +525,6 @@ function uncompressedFrameBytes(info: DicomImageInfo): number {
   return (info.rows * info.columns * samples * info.bitsAllocated) / 8;
 }
 
-function toBytes(x: unknown): Uint8Array {
-  if (x instanceof Uint8Array) return x;
-  if (x instanceof ArrayBuffer) return new Uint8Array(x);
-  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  if (Array.isArray(x)) return concat(x.map(toBytes));
-  return new Uint8Array(0);
-}
-
 function concat(parts: Uint8Array[]): Uint8Array {
   const total = parts.reduce((s, p) => s + p.length, 0);
   const out = new Uint8Array(total);
@@ -475,8 +540,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * One frame as gray stored values (before rescale), honouring byte order, BitsStored/HighBit,
  * sign and colour (colour is converted to luma; the Y of YBR is already luma).
  */
-export async function decodeFrameGray(ds: Record<string, unknown>, info: DicomImageInfo, k: number): Promise<Float64Array | Int32Array> {
-  const raw = frameBytes(ds, info, k);
+export async function decodeFrameGray(parsed: ParsedDicom, info: DicomImageInfo, k: number): Promise<Float64Array | Int32Array | Int16Array | Uint16Array> {
+  const raw = frameBytes(parsed, info, k);
   const n = info.rows * info.columns;
   const spp = info.samplesPerPixel;
   const layout: FrameLayout = { rows: info.rows, columns: info.columns, samplesPerPixel: spp, bitsAllocated: info.bitsAllocated, signed: info.signed };
@@ -486,6 +551,8 @@ export async function decodeFrameGray(ds: Record<string, unknown>, info: DicomIm
   let ybr = info.photometric.startsWith('YBR');
   let masked = true;
   if (isUncompressedSyntax(info.syntax)) {
+    const fast = nativeWordsView(raw, info);
+    if (fast) return fast;
     values = wordsOf(raw, info.bitsAllocated, info.syntax === TS.explicitBE);
     interleaved = info.planarConfiguration === 0;
     if (spp === 3 && info.photometric === 'YBR_FULL_422') {
@@ -530,6 +597,17 @@ export async function decodeFrameGray(ds: Record<string, unknown>, info: DicomIm
     }
   }
   return out;
+}
+
+/**
+ * The common CT case needs no per-pixel work: little-endian 16-bit gray with all 16 bits stored
+ * is already the stored values; return a view on the file bytes (copied only if misaligned).
+ */
+function nativeWordsView(raw: Uint8Array, info: DicomImageInfo): Int16Array | Uint16Array | null {
+  if (info.samplesPerPixel !== 1 || info.bitsAllocated !== 16 || info.bitsStored !== 16 || info.highBit !== 15 || info.syntax === TS.explicitBE) return null;
+  const src = raw.byteOffset % 2 === 0 ? raw : raw.slice();
+  const n = src.length >> 1;
+  return info.signed ? new Int16Array(src.buffer, src.byteOffset, n) : new Uint16Array(src.buffer, src.byteOffset, n);
 }
 
 function wordsOf(raw: Uint8Array, bitsAllocated: number, bigEndian: boolean): ArrayLike<number> {

@@ -8,13 +8,13 @@
  * k from the most inferior slice upwards (k's direction is the measured slice-to-slice vector,
  * which differs from the plane normal when the gantry was tilted).
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AppError, isAppError, toErrorPayload } from '../../../shared/errors';
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../progress';
 import type { SeriesWarning, Vec3, Volume, VoxelArray } from '../volume';
 import { LOSSY_SYNTAXES, transferSyntaxName } from './dicom-codecs';
-import { checkDecodable, decodeFrameGray, imageInfo, nonImageKind, parseDicom, type DicomImageInfo } from './dicom-parse';
+import { checkDecodable, decodeFrameGray, imageInfo, nativePixelBytes, nonImageKind, parseDicom, type DicomImageInfo, type ParsedDicom } from './dicom-parse';
 import { fileSystemError, naturalCompare } from './files';
 import { cross, dot, norm, normalize } from './geometry';
 import type { LoadedSeries, ScanSink } from './types';
@@ -38,23 +38,67 @@ interface StackGeometry {
 
 const POSITION_TOLERANCE_MM = 0.01;
 
-async function readDicomHeader(file: string): Promise<{ info?: DicomImageInfo; note?: string }> {
-  let bytes: Uint8Array;
-  try {
-    const buf = await readFile(file);
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (e) {
-    throw fileSystemError(e, file);
+/** Most headers fit in the first 64 KiB; the pixels need not be read in the grouping pass. */
+const HEADER_PREFIX_BYTES = 64 * 1024;
+
+/**
+ * Reads files into one growing buffer that is reused file after file, so a 300-file series
+ * does not leave 300 file-sized buffers for the garbage collector. A result is valid only
+ * until the next read.
+ */
+class ReusableFileReader {
+  private buffer = new Uint8Array(0);
+
+  async read(file: string, maxBytes = Infinity): Promise<{ bytes: Uint8Array; size: number }> {
+    let fh;
+    try {
+      fh = await open(file, 'r');
+      const size = (await fh.stat()).size;
+      const want = Math.min(maxBytes, size);
+      if (this.buffer.length < want) this.buffer = new Uint8Array(Math.max(want, Math.floor(this.buffer.length * 1.25)));
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(this.buffer, got, want - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return { bytes: this.buffer.subarray(0, got), size };
+    } catch (e) {
+      throw fileSystemError(e, file);
+    } finally {
+      await fh?.close();
+    }
   }
-  if (bytes.length === 0) throw new AppError('FILE_EMPTY', `The file "${basename(file)}" is empty (0 bytes).`, { file });
-  const parsed = parseDicom(bytes, file, { headerOnly: true });
-  const kind = nonImageKind(parsed.ds);
+}
+
+async function readDicomHeader(file: string, reader: ReusableFileReader): Promise<{ info?: DicomImageInfo; note?: string }> {
+  const { bytes: prefix, size } = await reader.read(file, HEADER_PREFIX_BYTES);
+  if (size === 0) throw new AppError('FILE_EMPTY', `The file "${basename(file)}" is empty (0 bytes).`, { file });
+  let parsed: ParsedDicom;
+  const whole = prefix.length >= size;
+  try {
+    parsed = parseDicom(prefix, file, { complete: whole });
+    if (!whole && !parsed.pixel) throw new Error('header continues past the prefix');
+  } catch (e) {
+    if (whole) throw e;
+    parsed = parseDicom((await reader.read(file)).bytes, file); // long header (big private tags, icons) or no pixel data
+  }
+  const kind = nonImageKind(parsed.ds, parsed.pixel !== undefined);
   if (kind) return { note: `Skipped: this DICOM object is a ${kind}, not an image.` };
-  if (!parsed.reachedPixelData) {
+  if (!parsed.pixel) {
     throw new AppError('DICOM_NO_PIXELS', `"${basename(file)}" is DICOM but contains no image (no pixel data)${parsed.ds.Modality ? ` (modality ${String(parsed.ds.Modality)})` : ''}.`, { file });
   }
   const info = imageInfo(parsed, file);
   checkDecodable(info);
+  // A cut-off file is caught here, before it can leave a hole in the series.
+  const px = parsed.pixel;
+  if (px.length !== 0xffffffff) {
+    const bytesAfterTag = px.bytes === prefix ? size - px.valueOffset : px.bytes.length - px.valueOffset;
+    const available = Math.min(px.length, bytesAfterTag);
+    if (available < nativePixelBytes(info)) {
+      throw new AppError('FILE_TRUNCATED', `The DICOM file "${basename(file)}" is cut off: its image needs ${nativePixelBytes(info)} bytes but only ${Math.max(0, available)} are present.`, { file });
+    }
+  }
   return { info };
 }
 
@@ -62,6 +106,7 @@ async function readDicomHeader(file: string): Promise<{ info?: DicomImageInfo; n
 export async function loadDicomSeries(files: string[], sink: ScanSink, opts: TaskOptions = {}): Promise<LoadedSeries[]> {
   const { signal, onProgress } = opts;
   const infos: DicomImageInfo[] = [];
+  const reader = new ReusableFileReader();
   for (let i = 0; i < files.length; i++) {
     throwIfAborted(signal);
     if (i % 16 === 0) {
@@ -69,7 +114,7 @@ export async function loadDicomSeries(files: string[], sink: ScanSink, opts: Tas
       await yieldToEventLoop();
     }
     try {
-      const r = await readDicomHeader(files[i]);
+      const r = await readDicomHeader(files[i], reader);
       if (r.note) sink.note(files[i], r.note);
       if (r.info) infos.push(r.info);
     } catch (e) {
@@ -92,7 +137,7 @@ export async function loadDicomSeries(files: string[], sink: ScanSink, opts: Tas
   for (const group of groups.values()) {
     throwIfAborted(signal);
     for (const stack of splitMixedSeries(group)) {
-      const series = await assembleStack(stack.infos, stack.warnings, sink, opts, (d) => onProgress?.({ stage: 'Loading DICOM images', done: done + d, total: infos.length }));
+      const series = await assembleStack(stack.infos, stack.warnings, sink, reader, opts, (d) => onProgress?.({ stage: 'Loading DICOM images', done: done + d, total: infos.length }));
       if (series) out.push(series);
     }
     done += group.length;
@@ -243,9 +288,14 @@ class VoxelSink {
     const n = stored.length;
     let d = this.data;
     if (d instanceof Int16Array) {
+      if (stored instanceof Int16Array && slope === 1 && intercept === 0) {
+        d.set(stored, offset);
+        return;
+      }
+      // Integral slope and intercept on integer stored values give integers: only the range can fail.
       for (let p = 0; p < n; p++) {
         const v = stored[p] * slope + intercept;
-        if (v < -32768 || v > 32767 || v !== Math.round(v)) {
+        if (v < -32768 || v > 32767) {
           this.data = Float32Array.from(d);
           d = this.data;
           break;
@@ -259,7 +309,7 @@ class VoxelSink {
 }
 
 /** Decodes the stack's pixels into one volume; files that fail are reported and their slices dropped. */
-async function assembleStack(infos: DicomImageInfo[], extraWarnings: SeriesWarning[], sink: ScanSink, opts: TaskOptions, progress: (done: number) => void): Promise<LoadedSeries | null> {
+async function assembleStack(infos: DicomImageInfo[], extraWarnings: SeriesWarning[], sink: ScanSink, reader: ReusableFileReader, opts: TaskOptions, progress: (done: number) => void): Promise<LoadedSeries | null> {
   const { signal } = opts;
   let geometry = stackGeometry(frameRefs(infos));
   const [nx, ny] = [geometry.frames[0].info.columns, geometry.frames[0].info.rows];
@@ -285,12 +335,9 @@ async function assembleStack(infos: DicomImageInfo[], extraWarnings: SeriesWarni
       await yieldToEventLoop();
     }
     try {
-      const buf = await readFile(info.file).catch((e) => {
-        throw fileSystemError(e, info.file);
-      });
-      const parsed = parseDicom(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), info.file);
+      const parsed = parseDicom((await reader.read(info.file)).bytes, info.file);
       for (const ref of refs) {
-        const stored = await decodeFrameGray(parsed.ds, info, ref.frame);
+        const stored = await decodeFrameGray(parsed, info, ref.frame);
         voxels.write(slot.get(ref)! * sliceLen, stored, ref.slope, ref.intercept);
       }
     } catch (e) {
