@@ -38,7 +38,6 @@ export async function startServe(dataDir = mkdtempSync(join(tmpdir(), 'ict-e2e-'
 
 export const test = base.extend<object, { server: ServerInfo }>({
   server: [
-    // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const s = await startServe();
       await use(s);

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     try {
       const url = new URL(request.url);
       const { bytes, contentType } = await services.readBinary(decodeURIComponent(url.pathname.replace(/^\/+/, '')));
-      return new Response(bytes as unknown as BodyInit, { headers: { 'Content-Type': contentType } });
+      return new Response(bytes as unknown as ConstructorParameters<typeof Response>[0], { headers: { 'Content-Type': contentType } });
     } catch (e) {
       return new Response(JSON.stringify({ error: toErrorPayload(e) }), { status: 404, headers: { 'Content-Type': 'application/json' } });
     }

@@ -25,13 +25,17 @@ test.describe('Electron desktop app', () => {
     const win = await app.firstWindow();
     await expect(win.getByTestId('app-shell')).toBeVisible();
     await expect(win.getByTestId('app-version')).toContainText('desktop');
-    const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const w = BrowserWindow.getAllWindows()[0];
-      const p = w.webContents.getLastWebPreferences();
-      return { contextIsolation: p?.contextIsolation, sandbox: p?.sandbox, nodeIntegration: p?.nodeIntegration };
+    // Hardening seen from the page: no Node, no require, only the contract bridge.
+    const page = await win.evaluate(() => {
+      const g = globalThis as unknown as { require?: unknown; process?: unknown; inpaintCt?: { methods: Record<string, unknown> } };
+      return { require: typeof g.require, process: typeof g.process, bridge: Object.keys(g.inpaintCt ?? {}).sort(), hasStudiesList: typeof g.inpaintCt?.methods['studies.list'] };
     });
-    expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
-    expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
+    expect(page).toEqual({ require: 'undefined', process: 'undefined', bridge: ['choosePaths', 'methods', 'subscribe'], hasStudiesList: 'function' });
+    // No navigation away from the app and no new windows.
+    await win.evaluate(() => {
+      (globalThis as unknown as { open: (u: string) => void }).open('https://example.org');
+    });
+    expect(app.windows()).toHaveLength(1);
     await app.close();
   });
 });
