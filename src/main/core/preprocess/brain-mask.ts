@@ -1,6 +1,6 @@
 import { AppError } from '../../../shared/errors';
 import { throwIfAborted, type TaskOptions } from '../progress';
-import { voxelVolumeMl, type Volume } from '../volume';
+import { voxelVolumeMl, type Vec3, type Volume } from '../volume';
 import { borderPixels, dilateInPlace, erodeInPlace, fillHolesInPlace, floodFill, keepLargestComponent3D, SliceScratch } from './morphology';
 
 /**
@@ -39,6 +39,8 @@ export interface ClassicalBrainMaskOptions extends TaskOptions {
   closingRadiusMm?: number;
   /** Bridges narrower than twice this do not connect regions in 3D (default 1.5 mm). */
   openingRadiusMm?: number;
+  /** Take in inner-table voxels that are more brain than bone (default true). */
+  partialVolume?: boolean;
 }
 
 export interface BrainMaskStats {
@@ -137,6 +139,74 @@ export function assertCtLike(volume: Pick<Volume, 'data' | 'intensityUnit' | 'me
 export function classicalBrainMask(volume: Volume, options: ClassicalBrainMaskOptions = {}): BrainMaskResult {
   const started = performance.now();
   assertCtLike(volume);
+  // Work inside the box around the head (plus a rim of air for the outside flood): the air
+  // around a head is a third or more of a CT slice and carries no information.
+  const box = headBox(volume.data, volume.dims);
+  const inner = box ? cropVolume(volume, box) : volume;
+  const result = extractCavity(inner, options);
+  const mask = box ? pasteMask(result.mask, box, volume.dims) : result.mask;
+  const { voxels, slicesWithBrain } = countMask(mask, volume.dims);
+  const volumeMl = voxels * voxelVolumeMl(volume.spacing);
+  assertBrainFound(volume, mask, result.componentVoxels === 0 ? 0 : volumeMl);
+  options.onProgress?.({ stage: 'brain-mask', done: volume.dims[2] + 2, total: volume.dims[2] + 2 });
+  return { mask, stats: { method: 'classical', volumeMl, slicesWithBrain, slicesWithoutSkull: result.slicesWithoutSkull, slicesCorrected: result.slicesCorrected, elapsedMs: performance.now() - started } };
+}
+
+interface Box {
+  i0: number;
+  j0: number;
+  nx: number;
+  ny: number;
+}
+
+/** In-plane box (over all slices) of the non-air voxels, with a 2-pixel rim; null when cropping would save little. */
+function headBox(data: ArrayLike<number>, dims: Vec3): Box | null {
+  const [nx, ny, nz] = dims;
+  let minI = nx;
+  let maxI = -1;
+  let minJ = ny;
+  let maxJ = -1;
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++) {
+      const row = (k * ny + j) * nx;
+      for (let i = 0; i < nx; i++) {
+        if (data[row + i] > AIR_HU) {
+          if (i < minI) minI = i;
+          if (i > maxI) maxI = i;
+          if (j < minJ) minJ = j;
+          if (j > maxJ) maxJ = j;
+        }
+      }
+    }
+  if (maxI < 0) return null;
+  const i0 = Math.max(0, minI - 2);
+  const j0 = Math.max(0, minJ - 2);
+  const box = { i0, j0, nx: Math.min(nx - 1, maxI + 2) - i0 + 1, ny: Math.min(ny - 1, maxJ + 2) - j0 + 1 };
+  return box.nx * box.ny < 0.9 * nx * ny ? box : null;
+}
+
+function cropVolume(volume: Volume, box: Box): Volume {
+  const [nx, ny, nz] = volume.dims;
+  const data = new Float32Array(box.nx * box.ny * nz);
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < box.ny; j++) {
+      const src = (k * ny + j + box.j0) * nx + box.i0;
+      const dst = (k * box.ny + j) * box.nx;
+      for (let i = 0; i < box.nx; i++) data[dst + i] = volume.data[src + i];
+    }
+  return { ...volume, data, dims: [box.nx, box.ny, nz] };
+}
+
+function pasteMask(mask: Uint8Array, box: Box, dims: Vec3): Uint8Array {
+  const [nx, ny, nz] = dims;
+  const out = new Uint8Array(nx * ny * nz);
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < box.ny; j++) out.set(mask.subarray((k * box.ny + j) * box.nx, (k * box.ny + j + 1) * box.nx), (k * ny + j + box.j0) * nx + box.i0);
+  return out;
+}
+
+/** The extraction proper, on a volume already cropped to the head. */
+function extractCavity(volume: Volume, options: ClassicalBrainMaskOptions): { mask: Uint8Array; componentVoxels: number; slicesWithoutSkull: number; slicesCorrected: number } {
   const [nx, ny, nz] = volume.dims;
   const n = nx * ny;
   const data = volume.data;
@@ -197,15 +267,9 @@ export function classicalBrainMask(volume: Volume, options: ClassicalBrainMaskOp
   }
   options.onProgress?.({ stage: 'brain-mask', done: nz + 1, total: nz + 2 });
   const slicesCorrected = cutLeaksToNeighbours(mask, nx, ny, nz, pixelMm, scratch);
+  if (options.partialVolume !== false) growIntoPartialVolume(mask, data, nx, ny, nz, pixelMm, scratch);
 
-  const { voxels: count, slicesWithBrain } = countMask(mask, volume.dims);
-  const volumeMl = count * voxelVolumeMl(volume.spacing);
-  assertBrainFound(volume, mask, size === 0 ? 0 : volumeMl);
-  options.onProgress?.({ stage: 'brain-mask', done: nz + 2, total: nz + 2 });
-  return {
-    mask,
-    stats: { method: 'classical', volumeMl, slicesWithBrain, slicesWithoutSkull, slicesCorrected, elapsedMs: performance.now() - started },
-  };
+  return { mask, componentVoxels: size, slicesWithoutSkull, slicesCorrected };
 }
 
 /** Voxels set, slices with any voxel set, and the largest slice's voxel count. */
@@ -296,4 +360,93 @@ function cutLeaksToNeighbours(mask: Uint8Array, nx: number, ny: number, nz: numb
     }
   }
   return corrected;
+}
+
+/** Typical HU of brain tissue; a voxel half brain, half bone lies midway to the bone. */
+const BRAIN_REFERENCE_HU = 30;
+/** How far into the partial-volume band at the inner table the mask may grow (mm). */
+const PARTIAL_VOLUME_REACH_MM = 2;
+/** Block size (pixels) of the coarse local-maximum map that estimates the neighbouring bone. */
+const BONE_BLOCK = 8;
+/** Coarse blocks either side over which the local bone maximum is taken. */
+const BONE_REACH_BLOCKS = 2;
+
+/**
+ * A 5 mm slice through the inner table obliquely (skull base, vertex) mixes brain and bone in
+ * one voxel: such a voxel reads 200-800 HU yet is mostly cavity. A voxel is taken when it lies
+ * nearer to brain than to the neighbouring bone, HU < (brain + local bone) / 2, and touches the
+ * mask within a short reach; the local bone value is the maximum over a few millimetres, so thin
+ * bone (itself partial volume) lowers the bar rather than raising it.
+ */
+function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: number, ny: number, nz: number, pixelMm: number, scratch: SliceScratch): void {
+  const n = nx * ny;
+  const allowed = new Uint8Array(n * nz);
+  const blocked = new Uint8Array(n);
+  const steps = Math.max(1, Math.round(PARTIAL_VOLUME_REACH_MM / pixelMm));
+  for (let k = 0; k < nz; k++) partialVolumeCandidates(data, k * n, nx, ny, allowed);
+  for (let k = 0; k < nz; k++) {
+    const base = k * n;
+    for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] ^ 1;
+    dilateInPlace(mask, base, nx, ny, steps, scratch, blocked, 0);
+  }
+  if (nz < 2) return;
+  // Through-plane: where a slice is almost all partial volume (the vertex, a fossa floor), the
+  // brain of the neighbouring slice, kept well inside its own edge, seeds the slice.
+  const insetSteps = Math.max(1, Math.round(SEED_INSET_MM / pixelMm));
+  const inset = mask.slice();
+  for (let k = 0; k < nz; k++) erodeInPlace(inset, k * n, nx, ny, insetSteps, scratch, blocked);
+  const seeds = new Uint8Array(n);
+  for (let k = 0; k < nz; k++) {
+    const base = k * n;
+    const below = k > 0 ? base - n : -1;
+    const above = k < nz - 1 ? base + n : -1;
+    let any = 0;
+    for (let p = 0; p < n; p++) {
+      const s = ((below >= 0 && inset[below + p]) || (above >= 0 && inset[above + p])) && allowed[base + p] && !mask[base + p] ? 1 : 0;
+      seeds[p] = s;
+      any |= s;
+    }
+    if (!any) continue;
+    for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] ^ 1;
+    dilateInPlace(seeds, 0, nx, ny, steps, scratch, blocked);
+    for (let p = 0; p < n; p++) mask[base + p] |= seeds[p];
+  }
+}
+
+/** How far inside a neighbouring slice's brain edge a through-plane seed must lie (mm). */
+const SEED_INSET_MM = 4;
+
+/**
+ * Marks (in `allowed`, slice at `base`) the voxels that are brain or brain-dominated partial
+ * volume: at or above the tissue floor and below (brain + local bone) / 2, the local bone being
+ * the maximum over a few millimetres.
+ */
+function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: number, ny: number, allowed: Uint8Array): void {
+  const cnx = Math.ceil(nx / BONE_BLOCK);
+  const cny = Math.ceil(ny / BONE_BLOCK);
+  const coarse = new Float32Array(cnx * cny).fill(-Infinity);
+  const local = new Float32Array(cnx * cny);
+  for (let j = 0; j < ny; j++) {
+    const crow = ((j / BONE_BLOCK) | 0) * cnx;
+    for (let i = 0; i < nx; i++) {
+      const v = data[base + j * nx + i];
+      const c = crow + ((i / BONE_BLOCK) | 0);
+      if (v > coarse[c]) coarse[c] = v;
+    }
+  }
+  for (let cj = 0; cj < cny; cj++)
+    for (let ci = 0; ci < cnx; ci++) {
+      let m = -Infinity;
+      for (let jj = Math.max(0, cj - BONE_REACH_BLOCKS); jj <= Math.min(cny - 1, cj + BONE_REACH_BLOCKS); jj++)
+        for (let ii = Math.max(0, ci - BONE_REACH_BLOCKS); ii <= Math.min(cnx - 1, ci + BONE_REACH_BLOCKS); ii++) if (coarse[jj * cnx + ii] > m) m = coarse[jj * cnx + ii];
+      local[cj * cnx + ci] = m;
+    }
+  for (let j = 0; j < ny; j++) {
+    const crow = ((j / BONE_BLOCK) | 0) * cnx;
+    for (let i = 0; i < nx; i++) {
+      const p = base + j * nx + i;
+      const v = data[p];
+      allowed[p] = v >= TISSUE_FLOOR_HU && v < (BRAIN_REFERENCE_HU + local[crow + ((i / BONE_BLOCK) | 0)]) / 2 ? 1 : 0;
+    }
+  }
 }

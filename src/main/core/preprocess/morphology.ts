@@ -32,14 +32,17 @@ export function dilateInPlace(mask: Uint8Array, base: number, nx: number, ny: nu
   let front = scratch.a;
   let next = scratch.b;
   let nFront = 0;
-  // Only boundary pixels can grow the mask.
+  // Only boundary pixels can grow the mask. The first step is a 4-neighbour step, and a pixel
+  // whose four neighbours are set cannot reach a diagonal one before they do, so the 4-neighbour
+  // boundary is enough.
   for (let j = 0; j < ny; j++) {
     const row = base + j * nx;
+    const up = j > 0;
+    const down = j < ny - 1;
     for (let i = 0; i < nx; i++) {
-      if (!mask[row + i]) continue;
-      if ((i > 0 && !mask[row + i - 1]) || (i < nx - 1 && !mask[row + i + 1]) || (j > 0 && !mask[row + i - nx]) || (j < ny - 1 && !mask[row + i + nx]) || (i > 0 && j > 0 && !mask[row + i - nx - 1]) || (i < nx - 1 && j > 0 && !mask[row + i - nx + 1]) || (i > 0 && j < ny - 1 && !mask[row + i + nx - 1]) || (i < nx - 1 && j < ny - 1 && !mask[row + i + nx + 1])) {
-        front[nFront++] = j * nx + i;
-      }
+      const p = row + i;
+      if (!mask[p]) continue;
+      if ((i > 0 && !mask[p - 1]) || (i < nx - 1 && !mask[p + 1]) || (up && !mask[p - nx]) || (down && !mask[p + nx])) front[nFront++] = j * nx + i;
     }
   }
   const off = blockedBase - base;
@@ -146,59 +149,64 @@ export function fillHolesInPlace(mask: Uint8Array, base: number, nx: number, ny:
 export function keepLargestComponent3D(mask: Uint8Array, nx: number, ny: number, nz: number): { size: number; components: number } {
   const n = nx * ny;
   const total = n * nz;
-  const labels = new Int32Array(total);
+  const visited = new Uint8Array(total);
+  // Components are appended one after another; each occupies a contiguous run of the queue.
   const queue = new Int32Array(total);
-  let nextLabel = 0;
-  let bestLabel = 0;
+  let tail = 0;
+  let components = 0;
+  let bestStart = 0;
   let bestSize = 0;
   for (let start = 0; start < total; start++) {
-    if (!mask[start] || labels[start]) continue;
-    const label = ++nextLabel;
-    labels[start] = label;
-    let head = 0;
-    let tail = 0;
+    if (!mask[start] || visited[start]) continue;
+    components++;
+    const first = tail;
+    visited[start] = 1;
     queue[tail++] = start;
+    let head = first;
     while (head < tail) {
       const p = queue[head++];
       const inSlice = p % n;
       const i = inSlice % nx;
       // Six face neighbours, unrolled: closures here cost more than the search itself.
       let pp = p - 1;
-      if (i > 0 && mask[pp] && !labels[pp]) {
-        labels[pp] = label;
+      if (i > 0 && mask[pp] && !visited[pp]) {
+        visited[pp] = 1;
         queue[tail++] = pp;
       }
       pp = p + 1;
-      if (i < nx - 1 && mask[pp] && !labels[pp]) {
-        labels[pp] = label;
+      if (i < nx - 1 && mask[pp] && !visited[pp]) {
+        visited[pp] = 1;
         queue[tail++] = pp;
       }
       pp = p - nx;
-      if (inSlice >= nx && mask[pp] && !labels[pp]) {
-        labels[pp] = label;
+      if (inSlice >= nx && mask[pp] && !visited[pp]) {
+        visited[pp] = 1;
         queue[tail++] = pp;
       }
       pp = p + nx;
-      if (inSlice < n - nx && mask[pp] && !labels[pp]) {
-        labels[pp] = label;
+      if (inSlice < n - nx && mask[pp] && !visited[pp]) {
+        visited[pp] = 1;
         queue[tail++] = pp;
       }
       pp = p - n;
-      if (p >= n && mask[pp] && !labels[pp]) {
-        labels[pp] = label;
+      if (p >= n && mask[pp] && !visited[pp]) {
+        visited[pp] = 1;
         queue[tail++] = pp;
       }
       pp = p + n;
-      if (p < total - n && mask[pp] && !labels[pp]) {
-        labels[pp] = label;
+      if (p < total - n && mask[pp] && !visited[pp]) {
+        visited[pp] = 1;
         queue[tail++] = pp;
       }
     }
-    if (tail > bestSize) {
-      bestSize = tail;
-      bestLabel = label;
+    if (tail - first > bestSize) {
+      bestSize = tail - first;
+      bestStart = first;
     }
   }
-  for (let p = 0; p < total; p++) if (mask[p] && labels[p] !== bestLabel) mask[p] = 0;
-  return { size: bestSize, components: nextLabel };
+  if (components > 1) {
+    mask.fill(0);
+    for (let q = bestStart; q < bestStart + bestSize; q++) mask[queue[q]] = 1;
+  }
+  return { size: bestSize, components };
 }
