@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { describe, expect, it } from 'vitest';
+import { scanInputs } from '../../../src/main/core/io/index';
 import { decodeNifti, encodeNifti, readNifti, writeNifti } from '../../../src/main/core/io/nifti';
 import { voxelToLps, type Volume } from '../../../src/main/core/volume';
 import { expectClose, mismatchesByPosition, patternVolume, useTempDir } from './helpers';
@@ -165,5 +166,33 @@ describe('NIfTI round trip', () => {
     expectClose(header.affine.slice(0, 3).flat(), expectedRas, 1e-5);
     const fromQform = decodeNifti(bytes, 'qform-only.nii');
     expect(mismatchesByPosition(vol, fromQform)).toBe(0);
+  });
+
+  it('reads a NIfTI-1 .hdr/.img pair through scanInputs, ignoring the .img half', async () => {
+    const dir = await tempDir();
+    const vol = patternVolume([6, 5, 4]);
+    const single = encodeNifti(vol);
+    const hdr = single.slice(0, 348);
+    const hv = new DataView(hdr.buffer);
+    hv.setFloat32(108, 0, true);
+    hdr.set([0x6e, 0x69, 0x31, 0], 344); // "ni1"
+    await writeFile(join(dir, 'brain.hdr'), hdr);
+    await writeFile(join(dir, 'brain.img'), single.subarray(352));
+    const scan = await scanInputs([dir]);
+    expect(scan.errors).toEqual([]);
+    expect(scan.notes).toEqual([]);
+    expect(scan.series).toHaveLength(1);
+    expect(Array.from(scan.series[0].volume.data)).toEqual(Array.from(vol.data));
+    expect(scan.series[0].volume.origin).toEqual(vol.origin);
+  });
+
+  it('streams series through onSeries without keeping them in the result', async () => {
+    const dir = await tempDir();
+    await writeNifti(patternVolume([4, 4, 2]), join(dir, 'a.nii'));
+    await writeNifti(patternVolume([5, 4, 2]), join(dir, 'b.nii.gz'));
+    const seen: string[] = [];
+    const scan = await scanInputs([dir], { onSeries: (s) => void seen.push(s.volume.dims.join('x')) });
+    expect(scan.series).toEqual([]);
+    expect(seen.sort()).toEqual(['4x4x2', '5x4x2']);
   });
 });

@@ -468,7 +468,7 @@ export function frameBytes(parsed: ParsedDicom, info: DicomImageInfo, k: number)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fragments: { start: number; end: number }[] = [];
   let pos = valueOffset;
-  let offsetTable: number[] = [];
+  const offsetTable: number[] = [];
   let first = true;
   for (;;) {
     if (pos + 8 > bytes.length) throw new AppError('FILE_TRUNCATED', `The compressed pixel data of "${basename(file)}" is cut off.`, { file });

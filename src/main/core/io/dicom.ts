@@ -103,7 +103,7 @@ async function readDicomHeader(file: string, reader: ReusableFileReader): Promis
 }
 
 /** Loads every image series found in `files` (files that are not DICOM become errors). */
-export async function loadDicomSeries(files: string[], sink: ScanSink, opts: TaskOptions = {}): Promise<LoadedSeries[]> {
+export async function loadDicomSeries(files: string[], sink: ScanSink, opts: TaskOptions = {}): Promise<void> {
   const { signal, onProgress } = opts;
   const infos: DicomImageInfo[] = [];
   const reader = new ReusableFileReader();
@@ -132,17 +132,15 @@ export async function loadDicomSeries(files: string[], sink: ScanSink, opts: Tas
     g.push(info);
   }
 
-  const out: LoadedSeries[] = [];
   let done = 0;
   for (const group of groups.values()) {
     throwIfAborted(signal);
     for (const stack of splitMixedSeries(group)) {
       const series = await assembleStack(stack.infos, stack.warnings, sink, reader, opts, (d) => onProgress?.({ stage: 'Loading DICOM images', done: done + d, total: infos.length }));
-      if (series) out.push(series);
+      if (series) await sink.add(series);
     }
     done += group.length;
   }
-  return out;
 }
 
 /** Splits one SeriesInstanceUID into stacks of equal size, orientation and pixel layout. */

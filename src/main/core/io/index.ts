@@ -26,6 +26,11 @@ export interface ScanOptions extends TaskOptions {
   png?: PngStackOptions;
   /** Stop walking folders after this many files (a mistaken drop of a whole disk). Default 200,000. */
   maxFiles?: number;
+  /**
+   * Receives each series as soon as it is loaded. When given, series are not kept in the result
+   * (`series` stays empty), so memory holds one volume at a time however many series there are.
+   */
+  onSeries?: (series: LoadedSeries) => void | Promise<void>;
 }
 
 type Kind = 'dicom' | 'dicomdir' | 'nifti' | 'png' | 'other';
@@ -83,8 +88,7 @@ async function walk(root: string, maxFiles: number, opts: TaskOptions): Promise<
 }
 
 function hasNiftiName(path: string): boolean {
-  const lower = path.toLowerCase();
-  return lower.endsWith('.nii') || lower.endsWith('.nii.gz');
+  return /\.(nii|hdr)(\.gz)?$/i.test(path);
 }
 
 /** Recognises a file from its first bytes (and, for gzip, its name). */
@@ -147,6 +151,14 @@ async function dicomdirFiles(path: string): Promise<string[]> {
 class Collector implements ScanSink {
   readonly errors: InputError[] = [];
   readonly notes: InputNote[] = [];
+  readonly series: LoadedSeries[] = [];
+  count = 0;
+  constructor(private readonly onSeries?: (series: LoadedSeries) => void | Promise<void>) {}
+  async add(series: LoadedSeries): Promise<void> {
+    this.count++;
+    if (this.onSeries) await this.onSeries(series);
+    else this.series.push(series);
+  }
   error(file: string, code: ErrorCode, message: string): void {
     this.errors.push({ file, code, message });
   }
@@ -161,7 +173,7 @@ class Collector implements ScanSink {
  */
 export async function scanInputs(paths: string[], opts: ScanOptions = {}): Promise<ScanResult> {
   const { signal, onProgress } = opts;
-  const sink = new Collector();
+  const sink = new Collector(opts.onSeries);
   const maxFiles = opts.maxFiles ?? 200_000;
 
   // 1. Expand folders; remember which files were named explicitly.
@@ -182,7 +194,11 @@ export async function scanInputs(paths: string[], opts: ScanOptions = {}): Promi
       try {
         const files = await walk(path, maxFiles, opts);
         if (files.length === 0) sink.error(raw, 'NO_IMAGES_FOUND', `The folder "${raw}" is empty.`);
-        for (const f of files) if (!seen.has(f)) (seen.add(f), candidates.push({ path: f, explicit: false, root: raw }));
+        for (const f of files) {
+          if (seen.has(f)) continue;
+          seen.add(f);
+          candidates.push({ path: f, explicit: false, root: raw });
+        }
       } catch (e) {
         if ((e as Error)?.name === 'AbortError') throw e;
         const p = toErrorPayload(e);
@@ -243,7 +259,11 @@ export async function scanInputs(paths: string[], opts: ScanOptions = {}): Promi
           try {
             const refs = await dicomdirFiles(c.path);
             if (refs.length === 0) sink.error(c.path, 'NO_IMAGES_FOUND', `The DICOMDIR "${c.path}" lists no images.`);
-            for (const r of refs) if (!seen.has(r)) (seen.add(r), dicom.push(r));
+            for (const r of refs) {
+              if (seen.has(r)) continue;
+              seen.add(r);
+              dicom.push(r);
+            }
             sink.note(c.path, `DICOMDIR read: it lists ${refs.length} image file${refs.length === 1 ? '' : 's'}.`);
             countImage();
           } catch (e) {
@@ -256,6 +276,8 @@ export async function scanInputs(paths: string[], opts: ScanOptions = {}): Promi
         break;
       default: {
         const ext = extname(c.path).toLowerCase();
+        // The voxel half of a NIfTI .hdr/.img pair is read through its header.
+        if (/\.img(\.gz)?$/i.test(c.path) && (seen.has(c.path.replace(/\.img(\.gz)?$/i, '.hdr')) || seen.has(c.path.replace(/\.img(\.gz)?$/i, '.hdr.gz')))) break;
         if (c.explicit || ext === '.dcm' || ext === '.dicom' || ext === '.ima') {
           const tooShort = k.size < 132 && (ext === '.dcm' || ext === '.dicom' || ext === '.ima');
           if (tooShort) sink.error(c.path, 'FILE_TRUNCATED', `The file "${basename(c.path)}" is too short (${k.size} bytes) to be a DICOM image; it was probably cut off.`);
@@ -281,26 +303,26 @@ export async function scanInputs(paths: string[], opts: ScanOptions = {}): Promi
   }
 
   // 3. Load.
-  const series: LoadedSeries[] = [];
-  if (dicom.length) series.push(...(await loadDicomSeries(dicom, sink, opts)));
+  if (dicom.length) await loadDicomSeries(dicom, sink, opts);
   for (let i = 0; i < nifti.length; i++) {
     throwIfAborted(signal);
     onProgress?.({ stage: 'Reading NIfTI', done: i, total: nifti.length });
     await yieldToEventLoop();
     try {
-      series.push({ volume: await readNifti(nifti[i]), files: [nifti[i]], format: 'nifti' });
+      const volume = await readNifti(nifti[i]);
+      await sink.add({ volume, files: [nifti[i]], format: 'nifti' });
     } catch (e) {
       if ((e as Error)?.name === 'AbortError') throw e;
       const p = toErrorPayload(e);
       sink.error(nifti[i], p.code, p.message);
     }
   }
-  if (png.length) series.push(...(await loadPngStacks(png, sink, opts.png, opts)));
-  if (series.length === 0 && sink.errors.length === 0) {
+  if (png.length) await loadPngStacks(png, sink, opts.png, opts);
+  if (sink.count === 0 && sink.errors.length === 0) {
     const skipped = sink.notes.length ? ` (${sink.notes.length} item${sink.notes.length === 1 ? ' was' : 's were'} skipped; see the notes)` : '';
     sink.error(paths.join(', '), 'NO_IMAGES_FOUND', `No images to import were found${skipped}.`);
   }
-  return { series, errors: sink.errors, notes: sink.notes };
+  return { series: sink.series, errors: sink.errors, notes: sink.notes };
 }
 
 /** What `info` prints per series: enough to decide what to import, no voxels. */
@@ -331,33 +353,37 @@ export interface DescribeResult {
   notes: InputNote[];
 }
 
-/** Describes what `paths` contain without importing anything. Loads one series at a time into memory. */
+/** Describes what `paths` contain without importing anything; holds one volume in memory at a time. */
 export async function describeInputs(paths: string[], opts: ScanOptions = {}): Promise<DescribeResult> {
-  const scan = await scanInputs(paths, opts);
-  const series = scan.series.map((s) => {
-    const v = s.volume;
-    const stats = intensityStats(v.data);
-    const round = (x: number) => Math.round(x * 100) / 100;
-    return {
-      format: s.format,
-      modality: v.meta.modality ?? null,
-      description: v.meta.seriesDescription ?? null,
-      seriesInstanceUid: v.meta.seriesInstanceUid ?? null,
-      studyInstanceUid: v.meta.studyInstanceUid ?? null,
-      patientName: v.meta.patientName ?? null,
-      studyDate: v.meta.studyDate ?? null,
-      dims: [...v.dims] as Vec3,
-      spacing: [...v.spacing] as Vec3,
-      origin: v.origin.map(round) as Vec3,
-      direction: v.direction.map((x) => Math.round(x * 1e6) / 1e6),
-      intensityUnit: v.intensityUnit,
-      warnings: v.warnings,
-      huMin: round(stats.min),
-      huMax: round(stats.max),
-      huMean: round(stats.mean),
-      fileCount: s.files.length,
-      firstFile: s.files[0] ?? '',
-    };
+  const series: SeriesDescription[] = [];
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const scan = await scanInputs(paths, {
+    ...opts,
+    onSeries: async (s) => {
+      const v = s.volume;
+      const stats = intensityStats(v.data);
+      series.push({
+        format: s.format,
+        modality: v.meta.modality ?? null,
+        description: v.meta.seriesDescription ?? null,
+        seriesInstanceUid: v.meta.seriesInstanceUid ?? null,
+        studyInstanceUid: v.meta.studyInstanceUid ?? null,
+        patientName: v.meta.patientName ?? null,
+        studyDate: v.meta.studyDate ?? null,
+        dims: [...v.dims] as Vec3,
+        spacing: [...v.spacing] as Vec3,
+        origin: v.origin.map(round) as Vec3,
+        direction: v.direction.map((x) => Math.round(x * 1e6) / 1e6),
+        intensityUnit: v.intensityUnit,
+        warnings: v.warnings,
+        huMin: round(stats.min),
+        huMax: round(stats.max),
+        huMean: round(stats.mean),
+        fileCount: s.files.length,
+        firstFile: s.files[0] ?? '',
+      });
+      await opts.onSeries?.(s);
+    },
   });
   return { series, errors: scan.errors, notes: scan.notes };
 }

@@ -6,6 +6,7 @@
  * affine. Reading prefers the sform when its code is set (as nibabel, FSL and ANTs do), then the
  * qform, and otherwise falls back to pixdim scaling with an ASSUMED_GEOMETRY warning.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -96,8 +97,38 @@ export interface NiftiReadOptions {
 /** Reads a .nii / .nii.gz file (or its bytes) into a Volume with LPS geometry and k = 0 most inferior. */
 export async function readNifti(input: string | Uint8Array, opts: NiftiReadOptions = {}): Promise<Volume> {
   const name = opts.name ?? (typeof input === 'string' ? basename(input) : 'NIfTI data');
+  if (typeof input === 'string' && /\.hdr(\.gz)?$/i.test(input)) return decodeNifti(await readHdrImgPair(input), name);
   const raw = typeof input === 'string' ? await readInputFile(input) : input;
   return decodeNifti(raw, name);
+}
+
+/** The image file that belongs to a NIfTI-1 pair header (x.hdr -> x.img or x.img.gz). */
+export function pairedImagePath(hdrPath: string, exists: (p: string) => boolean): string | null {
+  const stem = hdrPath.replace(/\.hdr(\.gz)?$/i, '');
+  for (const ext of ['.img', '.img.gz', '.IMG', '.IMG.GZ']) if (exists(stem + ext)) return stem + ext;
+  return null;
+}
+
+/** Joins a .hdr/.img pair into single-file (.nii) bytes: header, 4 extension bytes, voxels. */
+async function readHdrImgPair(hdrPath: string): Promise<Uint8Array> {
+  const name = basename(hdrPath);
+  let hdr = await readInputFile(hdrPath);
+  if (isGzip(hdr)) hdr = gunzipOrThrow(hdr, name);
+  if (hdr.length < NIFTI1_HEADER_BYTES) throw new AppError('FILE_TRUNCATED', `The NIfTI header "${name}" is cut off.`, { file: hdrPath });
+  const imgPath = pairedImagePath(hdrPath, existsSync);
+  if (!imgPath) throw new AppError('FILE_NOT_FOUND', `The NIfTI header "${name}" has no image file beside it (expected ${basename(hdrPath).replace(/\.hdr(\.gz)?$/i, '.img')}).`, { file: hdrPath });
+  let img = await readInputFile(imgPath);
+  if (isGzip(img)) img = gunzipOrThrow(img, basename(imgPath));
+  const view = new DataView(hdr.buffer, hdr.byteOffset, hdr.byteLength);
+  const le = view.getInt32(0, true) === NIFTI1_HEADER_BYTES;
+  const imageOffset = Math.max(0, Math.round(view.getFloat32(108, le)));
+  const out = new Uint8Array(NIFTI1_VOX_OFFSET + Math.max(0, img.length - imageOffset));
+  out.set(hdr.subarray(0, NIFTI1_HEADER_BYTES));
+  out.set(img.subarray(imageOffset), NIFTI1_VOX_OFFSET);
+  const o = new DataView(out.buffer);
+  o.setFloat32(108, NIFTI1_VOX_OFFSET, le);
+  out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1": now a single-file NIfTI
+  return out;
 }
 
 export function decodeNifti(raw: Uint8Array, name: string): Volume {

@@ -95,7 +95,7 @@ export function decodeGrayPng(bytes: Uint8Array, file: string): GraySlice {
  * Loads PNG files as slice stacks, one stack per folder. Files that cannot be decoded or whose size
  * differs from the folder's majority size are reported as errors; the rest form the volume.
  */
-export async function loadPngStacks(files: string[], sink: ScanSink, options: PngStackOptions = {}, opts: TaskOptions = {}): Promise<LoadedSeries[]> {
+export async function loadPngStacks(files: string[], sink: ScanSink, options: PngStackOptions = {}, opts: TaskOptions = {}): Promise<void> {
   const byFolder = new Map<string, string[]>();
   for (const f of files) {
     const d = dirname(f);
@@ -103,12 +103,10 @@ export async function loadPngStacks(files: string[], sink: ScanSink, options: Pn
     if (!list) byFolder.set(d, (list = []));
     list.push(f);
   }
-  const out: LoadedSeries[] = [];
   for (const [folder, list] of byFolder) {
     const series = await loadPngStack(list, folder, sink, options, opts);
-    if (series) out.push(series);
+    if (series) await sink.add(series);
   }
-  return out;
 }
 
 async function loadPngStack(files: string[], folder: string, sink: ScanSink, options: PngStackOptions, opts: TaskOptions): Promise<LoadedSeries | null> {

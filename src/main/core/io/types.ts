@@ -30,8 +30,9 @@ export interface ScanResult {
   notes: InputNote[];
 }
 
-/** Collects per-file outcomes while scanning. */
+/** Collects per-file outcomes while scanning; loaders hand each finished series to `add`. */
 export interface ScanSink {
   error(file: string, code: ErrorCode, message: string): void;
   note(file: string, message: string): void;
+  add(series: LoadedSeries): Promise<void>;
 }
