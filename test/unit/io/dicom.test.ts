@@ -218,7 +218,7 @@ describe('DICOM CT series: write with dcmjs, read back', () => {
     const scan = await scanInputs([dir]);
     expect(scan.errors).toEqual([]);
     expect(scan.series).toHaveLength(1);
-    expect(scan.notes.map((n) => n.message).sort()).toEqual(['Skipped: this DICOM object is a segmentation, not an image.', 'Skipped: this DICOM object is a structured report, not an image.']);
+    expect(scan.notes.map((n) => n.message).sort()).toEqual(['Skipped: not an image (DICOM segmentation).', 'Skipped: not an image (DICOM structured report).']);
   });
 
   it('reads a folder through its DICOMDIR when given the DICOMDIR file', async () => {

@@ -117,7 +117,7 @@ describe.skipIf(!available)(`pydicom test corpus (${CORPUS})`, () => {
     for (const f of NON_IMAGE) {
       const scan = await scanInputs([join(CORPUS, f)]);
       expect(scan.series, f).toEqual([]);
-      expect(scan.notes[0]?.message, f).toMatch(/^Skipped: this DICOM object is a .+, not an image\.$/);
+      expect(scan.notes[0]?.message, f).toMatch(/^Skipped: not an image \(DICOM .+\)\.$/);
     }
   });
 

@@ -84,7 +84,7 @@ async function readDicomHeader(file: string, reader: ReusableFileReader): Promis
     parsed = parseDicom((await reader.read(file)).bytes, file); // long header (big private tags, icons) or no pixel data
   }
   const kind = nonImageKind(parsed.ds, parsed.pixel !== undefined);
-  if (kind) return { note: `Skipped: this DICOM object is a ${kind}, not an image.` };
+  if (kind) return { note: `Skipped: not an image (DICOM ${kind}).` };
   if (!parsed.pixel) {
     throw new AppError('DICOM_NO_PIXELS', `"${basename(file)}" is DICOM but contains no image (no pixel data)${parsed.ds.Modality ? ` (modality ${String(parsed.ds.Modality)})` : ''}.`, { file });
   }
