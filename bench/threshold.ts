@@ -10,7 +10,7 @@
  * Run: npx tsx bench/threshold.ts   (writes bench/results/threshold.json)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { ThresholdEngine, type ThresholdSettings } from '../src/main/core/scoring/lesions';
 import type { Vec3 } from '../src/main/core/volume';
 
@@ -93,6 +93,7 @@ const newEngine = () => new ThresholdEngine({ score: study.score, signedResidual
 const [probe, constructMs] = time(newEngine);
 const brainVoxels = probe.brainVoxelCount();
 const [, fullTreeMs] = time(() => probe.prepare({ connectivity: 26 }, 0));
+const engineMemoryMb = probe.memoryBytes / 2 ** 20;
 
 interface Row {
   case: string;
@@ -104,6 +105,7 @@ interface Row {
   warmMaxMs: number;
   candidateVoxels: string;
   lesions: string;
+  methods: string;
 }
 const rows: Row[] = [];
 
@@ -125,8 +127,10 @@ function sweep(name: string, base: Omit<ThresholdSettings, 'strategy'>, band: [n
   const warm: number[] = [];
   const candidates: number[] = [];
   const lesions: number[] = [];
+  const methods = new Map<string, number>();
   for (const s of order) {
     const r = at(pct(s));
+    methods.set(r.method, (methods.get(r.method) ?? 0) + 1);
     warm.push(r.elapsedMs);
     candidates.push(r.candidateVoxels);
     lesions.push(r.lesions.length);
@@ -141,6 +145,7 @@ function sweep(name: string, base: Omit<ThresholdSettings, 'strategy'>, band: [n
     warmMaxMs: Math.max(...warm),
     candidateVoxels: `${Math.min(...candidates)}-${Math.max(...candidates)}`,
     lesions: `${Math.min(...lesions)}-${Math.max(...lesions)}`,
+    methods: [...methods].map(([m, c]) => `${m} ${c}`).join(', '),
   });
 }
 
@@ -153,9 +158,10 @@ sweep('whole brain', { connectivity: 26, minSizeMl: 0 }, [0, 10]);
 
 const round = (x: number, d: number) => +x.toFixed(d);
 const table = rows.map((r) => ({ ...r, firstMs: round(r.firstMs, 1), dragMedianMs: round(r.dragMedianMs, 2), dragMaxMs: round(r.dragMaxMs, 1), warmMedianMs: round(r.warmMedianMs, 2), warmMaxMs: round(r.warmMaxMs, 2) }));
+const load = loadavg()[0].toFixed(1);
 console.log(
   `Threshold engine, ${dims.join('x')} (${(n / 1e6).toFixed(1)} M voxels, ${brainVoxels} brain), ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ` +
-    `construction ${constructMs.toFixed(0)} ms, full 26-connected tree ${fullTreeMs.toFixed(0)} ms`,
+    `construction ${constructMs.toFixed(0)} ms, full 26-connected tree ${fullTreeMs.toFixed(0)} ms, engine memory with that tree ${engineMemoryMb.toFixed(0)} MiB; load average ${load} on ${cpus().length} cores`,
 );
 console.table(table);
 mkdirSync('bench/results', { recursive: true });
@@ -168,13 +174,15 @@ writeFileSync(
       node: process.version,
       cpu: cpus()[0]?.model,
       cpuCount: cpus().length,
+      loadAverage: loadavg()[0],
       dims,
       spacing,
       voxels: n,
       brainVoxels,
       constructMs,
       fullTreeMs,
-      note: 'firstMs: first apply on a fresh engine (builds the erosion index and the component tree down to the cut); drag*: 21 steps top to bottom of the band (tree grows); warm*: 21 shuffled steps after that',
+      engineMemoryMb,
+      note: 'firstMs: first apply on a fresh engine (builds the erosion index, and the component tree when the cut is within reach); drag*: 21 steps top to bottom of the band (the tree grows in bounded steps); warm*: 21 shuffled steps after that; methods: tree or grid scan over the warm steps',
       rows: table,
     },
     null,

@@ -169,7 +169,16 @@ describe('polarity', () => {
   });
 });
 
-describe('threshold engine against direct labelling', () => {
+const engineModes = {
+  // every cut from the component tree, built as far as needed
+  tree: { treeFraction: 1, treeStepVoxels: Number.MAX_SAFE_INTEGER },
+  // every cut by the grid scan
+  scan: { treeFraction: 0 },
+  // the default mix: tree for the top quarter in small steps, scan beyond
+  default: {},
+} as const;
+
+describe.each(Object.entries(engineModes))('threshold engine against direct labelling (%s)', (mode, engineOptions) => {
   // Smooth random field plus noise: many components merging and splitting across thresholds.
   const dims: Vec3 = [14, 12, 7];
   const n = 14 * 12 * 7;
@@ -187,7 +196,7 @@ describe('threshold engine against direct labelling', () => {
         signed[p] = rand() - 0.5;
       }
   const spacing: Vec3 = [0.7, 0.7, 2.5];
-  const engine = new ThresholdEngine({ score, signedResidual: signed, brainMask: brain, geometry: { dims, spacing, origin: [0, 0, 0], direction: identity } });
+  const engine = new ThresholdEngine({ score, signedResidual: signed, brainMask: brain, geometry: { dims, spacing, origin: [0, 0, 0], direction: identity } }, engineOptions);
   const thresholds = [2.2, 1.5, 1.05, 0.6, 0.3, -0.2, -1, -5, 1.05, 2.9];
 
   for (const connectivity of [6, 26] as Connectivity[])
@@ -196,6 +205,8 @@ describe('threshold engine against direct labelling', () => {
         const region = erodeMask(brain, dims, spacing, erosion);
         for (const t of thresholds) {
           const r = engine.apply({ strategy: { kind: 'absolute', value: t }, connectivity, borderErosion: erosion });
+          if (mode === 'tree') expect(r.method).toBe('tree');
+          if (mode === 'scan' && r.candidateVoxels > 0) expect(r.method).toBe('scan');
           const mask = Uint8Array.from(score, (s, p) => (region[p] && s >= t ? 1 : 0));
           const want = labelComponents(mask, dims, connectivity);
           expect(samePartition(r.labels, want.labels)).toBe(true);
@@ -242,5 +253,45 @@ describe('threshold engine against direct labelling', () => {
     let first = 0;
     for (let p = 0; p < n; p++) if (brain[p] && score[p] >= 0 && score[p] < 0.25) first++;
     expect(inner.counts[0]).toBe(first);
+  });
+});
+
+describe('tree and scan labelling', () => {
+  it.each([
+    ['float32 scores with ties', (p: number, r: number) => Math.round(10 * (Math.sin(p / 7) + r)) / 10, (values: number[]) => Float32Array.from(values)],
+    ['float64 scores', (p: number, r: number) => Math.sin(p / 7) + r, (values: number[]) => Float64Array.from(values)],
+  ] as const)('give identical lesion tables, and the default engine uses both (%s)', (_name, field, toArray) => {
+    const dims: Vec3 = [16, 16, 6];
+    const n = 16 * 16 * 6;
+    const rand = seeded(7);
+    const score = toArray(Array.from({ length: n }, (_, p) => field(p, rand())));
+    const signed = Float32Array.from({ length: n }, () => rand() - 0.4);
+    const hu = Float32Array.from({ length: n }, () => 20 + 30 * rand());
+    const study: ScoredStudy = { score, signedResidual: signed, hu, brainMask: new Uint8Array(n).fill(1), geometry: { dims, spacing: [0.9, 0.9, 5], origin: [-5, 3, 40], direction: identity } };
+    const tree = new ThresholdEngine(study, engineModes.tree);
+    const scan = new ThresholdEngine(study, engineModes.scan);
+    const mixed = new ThresholdEngine(study, { treeStepVoxels: 64 });
+    // means are summed in a different voxel order by the two paths: compare to 10 significant digits
+    const round = (x: unknown): unknown => (typeof x === 'number' ? +x.toPrecision(10) : Array.isArray(x) ? x.map(round) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)])) : x);
+    const table = (r: ReturnType<ThresholdEngine['apply']>) =>
+      r.lesions.map(({ label: _label, ...rest }) => round(rest) as typeof rest).sort((a, b) => a.voxelCount - b.voxelCount || a.centroidVoxel[0] - b.centroidVoxel[0] || a.centroidVoxel[1] - b.centroidVoxel[1] || a.centroidVoxel[2] - b.centroidVoxel[2]);
+    const methods = new Set<string>();
+    for (const percentile of [99.5, 99, 98, 95, 90, 70, 30]) {
+      for (const polarity of ['any', 'split'] as const) {
+        const settings = { strategy: { kind: 'percentile' as const, percentile }, polarity, minSizeMl: 0.01 };
+        const a = tree.apply(settings);
+        const b = scan.apply(settings);
+        const c = mixed.apply(settings);
+        methods.add(c.method);
+        expect(a.method).toBe('tree');
+        expect(b.method).toBe('scan');
+        const want = table(a);
+        expect(table(b)).toEqual(want);
+        expect(table(c)).toEqual(want);
+        expect([b.lesionVoxels, b.droppedComponents]).toEqual([a.lesionVoxels, a.droppedComponents]);
+        expect(samePartition(b.labels, a.labels)).toBe(true);
+      }
+    }
+    expect([...methods].sort()).toEqual(['scan', 'tree']);
   });
 });

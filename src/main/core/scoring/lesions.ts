@@ -3,17 +3,26 @@
  * grid, plus the brain mask) to a lesion label volume and a lesion table, fast enough for a live
  * threshold slider.
  *
- * Work done once per study (constructor, about a second for 9.4 M voxels): the brain voxels
- * are gathered and sorted by score. Work done once per border erosion, connectivity and
- * polarity (lazily, cached): the component tree of the sorted voxels (see component-tree.ts).
- * Work per threshold (`apply`): a binary search for the cut, one pass over the voxels above
- * it, and clearing the previous call's voxels from the one reusable label buffer.
+ * Once per study (constructor, about half a second for 9.4 M voxels): the brain voxels are
+ * gathered and radix-sorted by score, with their HU and signed residual in the same order.
+ * Per border erosion (lazily, cached): the eroded subset of that order. Per threshold (`apply`):
+ * a binary search for the cut, then one of two labellings of the voxels above it:
+ *  - the component tree (component-tree.ts) of the sorted voxels, grown lazily and in bounded
+ *    steps over the upper quarter of the scores where lesion thresholds live: one pass over the
+ *    candidates, no neighbour lookups (well under a millisecond for a few thousand candidates);
+ *  - for cuts the tree does not reach yet, a two-pass connected-component scan of the grid in
+ *    memory order, whose cost is bounded by a few passes over the grid.
+ * Both give identical labels and tables. The previous call's voxels are cleared from the one
+ * reusable label buffer; no other full-size array is allocated per call.
+ *
+ * The engine keeps references to the study's arrays (the grid scan reads them): do not modify
+ * them while the engine is in use.
  */
 import { AppError } from '../../../shared/errors';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import { voxelToLps, voxelVolumeMl, type Vec3, type Volume } from '../volume';
 import { ComponentTree, rankOfVoxels } from './component-tree';
-import { checkConnectivity, type Connectivity } from './components';
+import { checkConnectivity, neighbourSteps, type Connectivity } from './components';
 import { borderDistance, erosionKey, erosionLimit, type BorderErosion } from './distance';
 import { sortScoresDescending } from './score-sort';
 import { countAtLeast, quantileSorted, resolveThreshold, type ResolvedThreshold, type ThresholdStrategy } from './threshold';
@@ -88,7 +97,19 @@ export interface ThresholdResult {
   lesionVolumeMl: number;
   /** Components dropped by the minimum size. */
   droppedComponents: number;
+  /** How the labels were found: from the component tree, or by scanning the grid (cuts the tree does not reach yet). */
+  method: 'tree' | 'scan';
   elapsedMs: number;
+}
+
+export interface ThresholdEngineOptions extends TaskOptions {
+  /**
+   * The component tree is grown only over this top fraction of the brain scores (default 0.25:
+   * every lesion-like threshold); lower cuts are labelled by a grid scan.
+   */
+  treeFraction?: number;
+  /** Most voxels one `apply` adds to the tree (default 32768, tens of milliseconds); a longer jump scans instead. */
+  treeStepVoxels?: number;
 }
 
 export interface ScoreHistogram {
@@ -125,6 +146,8 @@ interface ScoreIndex {
   baseRank: Int32Array | null;
   /** Inverse of baseRank (full-order rank -> rank here, -1 = absent), built with the first tree. */
   rankMap?: Int32Array | null;
+  /** 1 for the voxels of this index, per voxel; built for the grid scan of an eroded brain. */
+  member?: Uint8Array;
   medianHu?: number;
 }
 
@@ -140,7 +163,8 @@ const MAX_CACHED_TREES = 6;
 class ComponentStats {
   capacity = 0;
   count = new Int32Array(0);
-  peakRank = new Int32Array(0);
+  peakVoxel = new Int32Array(0);
+  peakScore = new Float64Array(0);
   box = new Int32Array(0); // minI, minJ, minK, maxI, maxJ, maxK per component
   sums = new Float64Array(0); // score, hu, signed, i, j, k per component
 
@@ -153,11 +177,53 @@ class ComponentStats {
       return next;
     };
     this.count = grow(this.count, 1, (n) => new Int32Array(n));
-    this.peakRank = grow(this.peakRank, 1, (n) => new Int32Array(n));
+    this.peakVoxel = grow(this.peakVoxel, 1, (n) => new Int32Array(n));
+    this.peakScore = grow(this.peakScore, 1, (n) => new Float64Array(n));
     this.box = grow(this.box, 6, (n) => new Int32Array(n));
     this.sums = grow(this.sums, 6, (n) => new Float64Array(n));
     this.capacity = capacity;
   }
+
+  /** Starts component c (growing the buffers when needed). */
+  open(c: number): void {
+    if (c >= this.capacity) this.ensure(c);
+    this.count[c] = 0;
+    const b = 6 * c;
+    this.box[b] = this.box[b + 1] = this.box[b + 2] = 0x7fffffff;
+    this.box[b + 3] = this.box[b + 4] = this.box[b + 5] = -1;
+    this.sums.fill(0, b, b + 6);
+  }
+
+  /**
+   * Adds voxel v = (i, j, k). The peak is the highest score, the lowest voxel index among equal
+   * scores (the order of the sorted index), so it does not depend on the order voxels arrive in.
+   */
+  add(c: number, i: number, j: number, k: number, v: number, score: number, hu: number, signed: number): void {
+    const { box, sums } = this;
+    if (this.count[c]++ === 0 || score > this.peakScore[c] || (score === this.peakScore[c] && v < this.peakVoxel[c])) {
+      this.peakScore[c] = score;
+      this.peakVoxel[c] = v;
+    }
+    const b = 6 * c;
+    if (i < box[b]) box[b] = i;
+    if (j < box[b + 1]) box[b + 1] = j;
+    if (k < box[b + 2]) box[b + 2] = k;
+    if (i > box[b + 3]) box[b + 3] = i;
+    if (j > box[b + 4]) box[b + 4] = j;
+    if (k > box[b + 5]) box[b + 5] = k;
+    sums[b] += score;
+    sums[b + 1] += hu;
+    sums[b + 2] += signed;
+    sums[b + 3] += i;
+    sums[b + 4] += j;
+    sums[b + 5] += k;
+  }
+}
+
+interface LabellingOutcome {
+  components: number;
+  dropped: number;
+  lesionVoxels: number;
 }
 
 function lruGet<K, V>(map: Map<K, V>, key: K): V | undefined {
@@ -189,10 +255,16 @@ export class ThresholdEngine {
   private readonly brainMask: ArrayLike<number>;
   /** Voxel -> rank in the full brain order, shared by every tree. */
   private readonly baseRankOf: Int32Array;
+  /** The study's own arrays (kept, not copied): the grid scan reads them in memory order. */
+  private readonly inputs: { score: ArrayLike<number>; hu: ArrayLike<number> | null; signed: ArrayLike<number> | null; brainMask: ArrayLike<number> };
   private lastOrder: Int32Array | null = null;
   private lastCount = 0;
+  private readonly treeFraction: number;
+  private readonly treeStepVoxels: number;
 
-  constructor(study: ScoredStudy, options: TaskOptions = {}) {
+  constructor(study: ScoredStudy, options: ThresholdEngineOptions = {}) {
+    this.treeFraction = Math.min(1, Math.max(0, options.treeFraction ?? 0.25));
+    this.treeStepVoxels = Math.max(0, options.treeStepVoxels ?? 32768);
     const { dims, spacing } = study.geometry;
     const n = dims[0] * dims[1] * dims[2];
     if (!(n > 0)) throw new AppError('GEOMETRY_MISMATCH', `The score volume has no voxels (dims ${dims.join('x')}).`);
@@ -209,6 +281,7 @@ export class ThresholdEngine {
     this.voxelMl = voxelVolumeMl(this.spacing);
     this.geometry = { dims: this.dims, spacing: this.spacing, origin: [...study.geometry.origin] as Vec3, direction: [...study.geometry.direction] };
     this.brainMask = study.brainMask;
+    this.inputs = { score: study.score, hu: study.hu ?? null, signed: study.signedResidual ?? null, brainMask: study.brainMask };
 
     const { score, brainMask } = study;
     let count = 0;
@@ -307,62 +380,20 @@ export class ThresholdEngine {
     const m = countAtLeast(sub.scores, threshold.value);
     // Smallest voxel count whose volume reaches the minimum (tolerant of mL rounding).
     const minVoxels = Math.max(1, Math.ceil(minSizeMl / this.voxelMl - 1e-9));
-    tree.extendTo(m);
-    const { parent, area } = tree;
-    const { order, scores, hu, signed } = sub;
-    const comp = this.componentOf;
-    const stats = this.stats;
+    // The tree answers in one pass over the candidates once built down to the cut. It grows by a
+    // bounded step per call (construction is ~1 µs per voxel) and only over the upper part of the
+    // scores; cuts beyond it are labelled by a scan of the grid, whose cost is bounded too.
+    const treeLimit = Math.floor(this.treeFraction * sub.order.length);
+    if (m > tree.built && m <= treeLimit && m - tree.built <= this.treeStepVoxels) tree.extendTo(m);
+    const method: 'tree' | 'scan' = m <= tree.built ? 'tree' : 'scan';
+    const outcome = method === 'tree' ? this.labelByTree(sub, tree, m, minVoxels) : this.labelByScan(index, threshold.value, minVoxels, connectivity, polarity);
+    this.lastOrder = sub.order;
+    this.lastCount = m;
+    const { components, dropped, lesionVoxels } = outcome;
+    const { hu, signed } = sub;
+    const { count, peakVoxel, peakScore, box, sums } = this.stats;
     const [nx, ny] = this.dims;
     const plane = nx * ny;
-    let components = 0;
-    let dropped = 0;
-    let lesionVoxels = 0;
-    let { count, peakRank, box, sums } = stats;
-    for (let r = m - 1; r >= 0; r--) {
-      const p = parent[r];
-      let c: number;
-      if (p !== r && p < m) c = comp[p];
-      else if (area[r] >= minVoxels) {
-        c = ++components;
-        if (c >= stats.capacity) {
-          stats.ensure(c);
-          ({ count, peakRank, box, sums } = stats);
-        }
-        count[c] = 0;
-        box[6 * c] = box[6 * c + 1] = box[6 * c + 2] = 0x7fffffff;
-        box[6 * c + 3] = box[6 * c + 4] = box[6 * c + 5] = -1;
-        sums.fill(0, 6 * c, 6 * c + 6);
-      } else {
-        c = 0;
-        dropped++;
-      }
-      comp[r] = c;
-      if (c === 0) continue;
-      const v = order[r];
-      labels[v] = c;
-      lesionVoxels++;
-      const k = (v / plane) | 0;
-      const rem = v - k * plane;
-      const j = (rem / nx) | 0;
-      const i = rem - j * nx;
-      count[c]++;
-      peakRank[c] = r;
-      const b = 6 * c;
-      if (i < box[b]) box[b] = i;
-      if (j < box[b + 1]) box[b + 1] = j;
-      if (k < box[b + 2]) box[b + 2] = k;
-      if (i > box[b + 3]) box[b + 3] = i;
-      if (j > box[b + 4]) box[b + 4] = j;
-      if (k > box[b + 5]) box[b + 5] = k;
-      sums[b] += scores[r];
-      if (hu) sums[b + 1] += hu[r];
-      if (signed) sums[b + 2] += signed[r];
-      sums[b + 3] += i;
-      sums[b + 4] += j;
-      sums[b + 5] += k;
-    }
-    this.lastOrder = order;
-    this.lastCount = m;
 
     const signBy = settings.signBy ?? 'residual';
     const useHu = hu !== null && (signBy === 'hu' || signed === null);
@@ -372,7 +403,7 @@ export class ThresholdEngine {
       const nv = count[c];
       const b = 6 * c;
       const centroid: Vec3 = [sums[b + 3] / nv, sums[b + 4] / nv, sums[b + 5] / nv];
-      const peak = order[peakRank[c]];
+      const peak = peakVoxel[c];
       const pk = (peak / plane) | 0;
       const pj = ((peak - pk * plane) / nx) | 0;
       const meanHu = hu ? sums[b + 1] / nv : null;
@@ -390,7 +421,7 @@ export class ThresholdEngine {
         centroidLps: voxelToLps(this.geometry, centroid[0], centroid[1], centroid[2]),
         peakVoxel: [peak - pk * plane - pj * nx, pj, pk],
         meanScore: sums[b] / nv,
-        maxScore: scores[peakRank[c]],
+        maxScore: peakScore[c],
         meanHu,
         meanSignedResidual: meanSigned,
         sign,
@@ -406,9 +437,187 @@ export class ThresholdEngine {
       lesionVoxels,
       lesionVolumeMl: lesionVoxels * this.voxelMl,
       droppedComponents: dropped,
+      method,
       elapsedMs: performance.now() - started,
     };
   }
+
+  /** Labels the candidates (ranks 0..m-1) from the component tree: one pass, highest rank first. */
+  private labelByTree(sub: ScoreIndex, tree: ComponentTree, m: number, minVoxels: number): LabellingOutcome {
+    const { parent, area } = tree;
+    const { order, scores, hu, signed } = sub;
+    const labels = this.labels;
+    const comp = this.componentOf;
+    const stats = this.stats;
+    const [nx, ny] = this.dims;
+    const plane = nx * ny;
+    let components = 0;
+    let dropped = 0;
+    let lesionVoxels = 0;
+    for (let r = m - 1; r >= 0; r--) {
+      const p = parent[r];
+      let c: number;
+      if (p !== r && p < m) c = comp[p];
+      else if (area[r] >= minVoxels) {
+        c = ++components;
+        stats.open(c);
+      } else {
+        c = 0;
+        dropped++;
+      }
+      comp[r] = c;
+      if (c === 0) continue;
+      const v = order[r];
+      labels[v] = c;
+      lesionVoxels++;
+      const k = (v / plane) | 0;
+      const rem = v - k * plane;
+      const j = (rem / nx) | 0;
+      stats.add(c, rem - j * nx, j, k, v, scores[r], hu ? hu[r] : 0, signed ? signed[r] : 0);
+    }
+    return { components, dropped, lesionVoxels };
+  }
+
+  /**
+   * Labels the candidates by a classic two-pass scan of the grid in memory order (union-find
+   * over provisional labels, looking only at already scanned neighbours), for cuts the tree does
+   * not reach yet. Every access is sequential except the small label-equivalence table, so the
+   * cost is a few passes over the grid whatever the cut. The candidate test is the index's
+   * (brain, erosion, polarity, float32 score >= cut), evaluated per voxel.
+   */
+  private labelByScan(index: ScoreIndex, cut: number, minVoxels: number, connectivity: Connectivity, polarity: LesionPolarity): LabellingOutcome {
+    const labels = this.labels;
+    const { score, hu, signed, brainMask } = this.inputs;
+    const member = this.memberMask(index);
+    const [nx, ny, nz] = this.dims;
+    const plane = nx * ny;
+    const split = polarity === 'split' && signed !== null;
+    const onlyHyper = polarity === 'hyper';
+    const onlyHypo = polarity === 'hypo';
+    const scratch = this.scanScratch();
+    const eq = scratch.equivalence;
+    const cls = scratch.classes;
+    const size = scratch.sizes;
+    const steps = neighbourSteps(connectivity);
+    const backward: number[] = [];
+    for (let t = 0; t < steps.length; t += 3) if (steps[t + 2] * plane + steps[t + 1] * nx + steps[t] < 0) backward.push(steps[t], steps[t + 1], steps[t + 2]);
+    const nb = backward.length / 3;
+    const offset = new Int32Array(nb);
+    for (let s = 0; s < nb; s++) offset[s] = backward[3 * s + 2] * plane + backward[3 * s + 1] * nx + backward[3 * s];
+    let provisional = 0;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        const row = k * plane + j * nx;
+        for (let i = 0; i < nx; i++) {
+          const v = row + i;
+          if (member ? member[v] === 0 : !(brainMask[v] > 0)) continue;
+          // float32 like the sorted index, so both paths agree on ties at the cut exactly
+          if (!(Math.fround(score[v]) >= cut)) continue;
+          let myClass = 0;
+          if (signed) {
+            const d = Math.fround(signed[v]);
+            if ((onlyHyper && !(d > 0)) || (onlyHypo && !(d < 0))) continue;
+            if (split) myClass = d > 0 ? 1 : d < 0 ? 2 : 0;
+          }
+          const interior = i > 0 && j > 0 && k > 0 && i < nx - 1 && j < ny - 1;
+          let label = 0;
+          let seen = 0;
+          for (let s = 0; s < nb; s++) {
+            if (!interior) {
+              const ii = i + backward[3 * s];
+              const jj = j + backward[3 * s + 1];
+              const kk = k + backward[3 * s + 2];
+              if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny) continue;
+            }
+            const other = labels[v + offset[s]];
+            if (other <= 0 || other === seen || cls[other] !== myClass) continue;
+            seen = other;
+            let root = other;
+            while (eq[root] !== root) {
+              eq[root] = eq[eq[root]];
+              root = eq[root];
+            }
+            if (label === 0) label = root;
+            else if (root !== label) {
+              // The smaller label becomes the root, so one forward pass flattens everything.
+              if (root < label) {
+                eq[label] = root;
+                label = root;
+              } else eq[root] = label;
+            }
+          }
+          if (label === 0) {
+            label = ++provisional;
+            eq[label] = label;
+            cls[label] = myClass;
+            size[label] = 0;
+          }
+          size[label]++;
+          labels[v] = label;
+        }
+      }
+    }
+    // Flatten (eq points to smaller labels), total the sizes on the roots, number the kept roots.
+    for (let l = 1; l <= provisional; l++) {
+      const root = eq[l] === l ? l : eq[eq[l]];
+      eq[l] = root;
+      if (root !== l) size[root] += size[l];
+    }
+    let components = 0;
+    let dropped = 0;
+    const finalOf = cls; // classes are no longer needed; reuse the buffer for final numbers
+    for (let l = 1; l <= provisional; l++) {
+      if (eq[l] !== l) continue;
+      if (size[l] >= minVoxels) {
+        finalOf[l] = ++components;
+        this.stats.open(components);
+      } else {
+        finalOf[l] = 0;
+        dropped++;
+      }
+    }
+    const stats = this.stats;
+    let lesionVoxels = 0;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        const row = k * plane + j * nx;
+        for (let i = 0; i < nx; i++) {
+          const v = row + i;
+          const l = labels[v];
+          if (l === 0) continue;
+          const c = finalOf[eq[l]];
+          labels[v] = c;
+          if (c === 0) continue;
+          lesionVoxels++;
+          stats.add(c, i, j, k, v, Math.fround(score[v]), hu ? Math.fround(hu[v]) : 0, signed ? Math.fround(signed[v]) : 0);
+        }
+      }
+    }
+    return { components, dropped, lesionVoxels };
+  }
+
+  /** Per-voxel membership of an eroded index (null for the whole brain: the brain mask says it). */
+  private memberMask(index: ScoreIndex): Uint8Array | null {
+    if (index.key === 'none') return null;
+    if (!index.member) {
+      const member = new Uint8Array(this.labels.length);
+      for (let r = 0; r < index.order.length; r++) member[index.order[r]] = 1;
+      index.member = member;
+    }
+    return index.member;
+  }
+
+  private scanBuffers: { equivalence: Int32Array; classes: Int32Array; sizes: Int32Array } | null = null;
+
+  /** Provisional labels never outnumber the brain voxels. */
+  private scanScratch(): { equivalence: Int32Array; classes: Int32Array; sizes: Int32Array } {
+    if (!this.scanBuffers) {
+      const n = this.base.order.length + 1;
+      this.scanBuffers = { equivalence: new Int32Array(n), classes: new Int32Array(n), sizes: new Int32Array(n) };
+    }
+    return this.scanBuffers;
+  }
+
 
   /** Bytes held by the engine's arrays (index, caches, label buffer), for memory budgeting. */
   get memoryBytes(): number {
