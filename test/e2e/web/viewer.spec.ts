@@ -1,0 +1,308 @@
+/**
+ * The reading viewer against the real server: a generated head CT is written as a DICOM series,
+ * imported through the API, opened from the library, and driven by keyboard and toolbar. Every
+ * wait is on an explicit signal (data-ready and friends on the viewports), never a sleep.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { decode } from 'fast-png';
+import type { APIRequestContext, Locator, Page } from '@playwright/test';
+import { test, expect, type ServerInfo } from '../server-fixture';
+import type { Volume } from '../../../src/main/core/volume';
+
+const SCREENS = 'test-results/screens';
+
+/** Mulberry32: a small seeded PRNG, so the phantom's noise is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PHANTOM = { nx: 256, ny: 256, nz: 32, spacing: [0.9, 0.9, 5] as [number, number, number] };
+/** Centre (mm from voxel 0) and radius of the hyperdense lesion, in the patient's left frontal lobe. */
+const LESION = { centreMm: [115.2 + 32, 115.2 - 30, 80 + 10] as [number, number, number], radiusMm: 13, hu: 72 };
+
+/**
+ * A head-shaped CT: air, scalp, skull, grey and white matter, two lateral ventricles and one
+ * hyperdense lesion, with mild noise. Identity direction: i runs to the patient's left,
+ * j to posterior, k to superior.
+ */
+function headPhantom(): Volume {
+  const { nx, ny, nz, spacing } = PHANTOM;
+  const data = new Int16Array(nx * ny * nz);
+  const rnd = prng(7);
+  const c = [(nx - 1) * spacing[0] * 0.5, (ny - 1) * spacing[1] * 0.5, 80];
+  const r = [74, 92, 78];
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        const x = i * spacing[0] - c[0];
+        const y = j * spacing[1] - c[1];
+        const z = k * spacing[2] - c[2];
+        const e = Math.sqrt((x / r[0]) ** 2 + (y / r[1]) ** 2 + (z / r[2]) ** 2);
+        let hu = -1000;
+        if (e < 1) hu = 45;
+        if (e < 0.955) hu = 1100 + 200 * Math.sin(x * 0.2) * Math.cos(y * 0.15);
+        if (e < 0.885) hu = 38;
+        if (e < 0.62) hu = 27;
+        const vx = Math.abs(x) - 11;
+        if ((vx / 6) ** 2 + ((y + 6) / 26) ** 2 + ((z - 6) / 22) ** 2 < 1) hu = 6;
+        const dl = Math.hypot(i * spacing[0] - LESION.centreMm[0], j * spacing[1] - LESION.centreMm[1], k * spacing[2] - LESION.centreMm[2]);
+        if (dl < LESION.radiusMm) hu = LESION.hu;
+        if (hu > -1000) hu += Math.round((rnd() - 0.5) * 8);
+        data[i + nx * (j + ny * k)] = hu;
+      }
+    }
+  }
+  return {
+    data,
+    dims: [nx, ny, nz],
+    spacing,
+    origin: [-c[0], -c[1], -40],
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    intensityUnit: 'HU',
+    meta: { modality: 'CT', patientName: 'PHANTOM^HEAD', patientId: 'VIEWER-E2E', studyDate: '20240321', studyDescription: 'Head phantom', seriesDescription: 'Axial 5 mm', seriesNumber: 2, windowCenter: 40, windowWidth: 80 },
+    warnings: [],
+  };
+}
+
+async function rpc<T>(server: ServerInfo, request: APIRequestContext, method: string, params: unknown): Promise<T> {
+  const r = await request.post(`${server.origin}/api/rpc/${method}`, { data: params, headers: { Authorization: `Bearer ${server.token}` } });
+  const body = await r.json();
+  if (!r.ok()) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result as T;
+}
+
+/**
+ * Writes a volume as a DICOM CT series with the product's own writer. It runs in a child Node
+ * with tsx, because the writer's import of package.json needs a loader Playwright lacks.
+ */
+function writeDicom(vol: Volume, dir: string): void {
+  const raw = join(dir, 'phantom.i16');
+  writeFileSync(raw, new Uint8Array(vol.data.buffer, vol.data.byteOffset, vol.data.byteLength));
+  writeFileSync(join(dir, 'phantom.json'), JSON.stringify({ ...vol, data: undefined }));
+  const writer = resolve('src/main/core/io/dicom-write.ts');
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const { writeDicomCtSeries } = await import(${JSON.stringify(writer)});
+    const vol = JSON.parse(readFileSync(${JSON.stringify(join(dir, 'phantom.json'))}, 'utf8'));
+    const bytes = readFileSync(${JSON.stringify(raw)});
+    vol.data = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+    await writeDicomCtSeries(vol, ${JSON.stringify(join(dir, 'dicom'))});`;
+  execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'pipe' });
+}
+
+/** Writes the phantom as DICOM, imports it through the API, returns the new series id. */
+async function importPhantom(server: ServerInfo, request: APIRequestContext): Promise<string> {
+  const tmp = mkdtempSync(join(tmpdir(), 'ict-viewer-'));
+  writeDicom(headPhantom(), tmp);
+  const dir = join(tmp, 'dicom');
+  const { jobId } = await rpc<{ jobId: string }>(server, request, 'imports.start', { paths: [dir] });
+  let job: { status: string; result: { studies: { series: { id: string }[] }[] } | null; error: unknown } | null = null;
+  await expect
+    .poll(
+      async () => {
+        job = await rpc(server, request, 'jobs.get', { jobId });
+        return job!.status;
+      },
+      { timeout: 60_000, intervals: [100, 250, 500] },
+    )
+    .toMatch(/succeeded|failed|cancelled|interrupted/);
+  expect(job!.status, JSON.stringify(job!.error)).toBe('succeeded');
+  return job!.result!.studies[0].series[0].id;
+}
+
+async function openSeries(page: Page, server: ServerInfo): Promise<void> {
+  await page.goto(server.url);
+  await page.getByTestId('series-item').first().click();
+  await expect(page.getByTestId('viewer')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+  for (const v of ['axial', 'coronal', 'sagittal']) await expect(page.getByTestId(`viewport-${v}`)).toHaveAttribute('data-ready', 'true');
+}
+
+/** Pixels of a screenshot of one element, with simple statistics. */
+async function pixelStats(target: Locator, path: string) {
+  const png = decode(await target.screenshot({ path }));
+  const channels = png.channels;
+  const px = png.data as Uint8Array;
+  let sum = 0;
+  let sumSq = 0;
+  let bright = 0;
+  let dark = 0;
+  const n = png.width * png.height;
+  for (let p = 0; p < n; p++) {
+    const l = (px[p * channels] + px[p * channels + 1] + px[p * channels + 2]) / 3;
+    sum += l;
+    sumSq += l * l;
+    if (l > 200) bright++;
+    if (l < 20) dark++;
+  }
+  const mean = sum / n;
+  return { png, mean, std: Math.sqrt(sumSq / n - mean * mean), brightFraction: bright / n, darkFraction: dark / n };
+}
+
+test.describe('reading viewer', () => {
+  let seriesId = '';
+  test.beforeAll(async ({ server, playwright }) => {
+    const request = await playwright.request.newContext();
+    seriesId = await importPhantom(server, request);
+    await request.dispose();
+  });
+
+  test('opens an imported series in linked axial, coronal and sagittal views', async ({ server, page }) => {
+    expect(seriesId).not.toBe('');
+    await openSeries(page, server);
+    const axial = page.getByTestId('viewport-axial');
+    // Opens at the volume centre with the series' own window (40/80 from the DICOM header).
+    await expect(axial).toHaveAttribute('data-slice', String(PHANTOM.nz / 2));
+    await expect(axial).toHaveAttribute('data-window', '40/80');
+    await expect(page.getByTestId('viewport-coronal')).toHaveAttribute('data-slice', String(PHANTOM.ny / 2));
+    await expect(page.getByTestId('viewport-sagittal')).toHaveAttribute('data-slice', String(PHANTOM.nx / 2));
+    // Orientation letters from the direction cosines (radiological convention).
+    await expect(axial.locator('.orient-left')).toHaveText('R');
+    await expect(axial.locator('.orient-right')).toHaveText('L');
+    await expect(axial.locator('.orient-top')).toHaveText('A');
+    await expect(page.getByTestId('viewport-sagittal').locator('.orient-left')).toHaveText('A');
+    await expect(page.getByTestId('viewport-coronal').locator('.orient-top')).toHaveText('S');
+
+    const stats = await pixelStats(axial, `${SCREENS}/viewer-axial.png`);
+    // A head on black: plenty of black background, a bright skull ring, real contrast.
+    expect(stats.darkFraction).toBeGreaterThan(0.2);
+    expect(stats.brightFraction).toBeGreaterThan(0.02);
+    expect(stats.std).toBeGreaterThan(40);
+    await page.screenshot({ path: `${SCREENS}/viewer-mpr.png` });
+  });
+
+  test('keyboard scrolls slices and switches window presets; the cursor reads HU', async ({ server, page }) => {
+    await openSeries(page, server);
+    const axial = page.getByTestId('viewport-axial');
+    const box = (await axial.boundingBox())!;
+    // Hovering makes the axial view the one the keys act on.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const start = Number(await axial.getAttribute('data-slice'));
+    await page.keyboard.press('ArrowUp');
+    await expect(axial).toHaveAttribute('data-slice', String(start + 1));
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await expect(axial).toHaveAttribute('data-slice', String(start - 1));
+    await page.keyboard.press('PageDown');
+    await expect(axial).toHaveAttribute('data-slice', String(start - 11));
+    await page.keyboard.press('Home');
+    await expect(axial).toHaveAttribute('data-slice', '0');
+    await page.keyboard.press('End');
+    await expect(axial).toHaveAttribute('data-slice', String(PHANTOM.nz - 1));
+    // The slider and the other views' crosshair follow.
+    await expect(page.getByTestId('slice-slider-axial')).toHaveValue(String(PHANTOM.nz - 1));
+    await expect(page.getByTestId('viewer')).toHaveAttribute('data-position', `${PHANTOM.nx / 2},${PHANTOM.ny / 2},${PHANTOM.nz - 1}`);
+
+    // Lesion slice: the lesion centre is at k = 18.
+    const lesionK = Math.round(LESION.centreMm[2] / PHANTOM.spacing[2]);
+    await page.getByTestId('slice-slider-axial').fill(String(lesionK));
+    await expect(axial).toHaveAttribute('data-slice', String(lesionK));
+
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.press('4');
+    await expect(axial).toHaveAttribute('data-window', '600/2800');
+    await expect(page.getByTestId('viewport-coronal')).toHaveAttribute('data-window', '600/2800');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    await page.keyboard.press('2');
+    await expect(axial).toHaveAttribute('data-window', '75/215');
+    await page.getByTestId('preset-stroke').click();
+    await expect(axial).toHaveAttribute('data-window', '40/40');
+    await page.getByTestId('preset-brain').click();
+    await expect(axial).toHaveAttribute('data-window', '40/80');
+    await expect(page.getByTestId('preset-brain')).toHaveAttribute('aria-pressed', 'true');
+
+    // HU under the cursor: over the lesion centre it reads about 72 HU.
+    const fitMm = (PHANTOM.nx * PHANTOM.spacing[0]) / 2;
+    const pxPerMm = box.height / 2 / (Math.max(fitMm, (fitMm * box.height) / box.width) * 1.04);
+    const centreMm = ((PHANTOM.nx - 1) * PHANTOM.spacing[0]) / 2;
+    const lx = box.x + box.width / 2 + (LESION.centreMm[0] - centreMm) * pxPerMm;
+    const ly = box.y + box.height / 2 + (LESION.centreMm[1] - centreMm) * pxPerMm;
+    await page.mouse.move(lx, ly);
+    await expect(page.getByTestId('cursor-readout-axial')).toContainText(/\b(6[4-9]|7\d|80) HU/);
+
+    // Window/level by dragging with the default tool.
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.3 + 100, box.y + box.height * 0.3 + 40, { steps: 5 });
+    await page.mouse.up();
+    await expect(axial).not.toHaveAttribute('data-window', '40/80');
+    await page.keyboard.press('r');
+    await expect(axial).toHaveAttribute('data-window', '40/80');
+
+    // A click moves the crosshair: the sagittal view goes to the clicked column.
+    await page.mouse.click(lx, ly);
+    const lesionI = Math.round(LESION.centreMm[0] / PHANTOM.spacing[0]);
+    await expect.poll(async () => Math.abs(Number(await page.getByTestId('viewport-sagittal').getAttribute('data-slice')) - lesionI)).toBeLessThanOrEqual(1);
+    await expect(page.getByTestId('viewport-sagittal')).toHaveAttribute('data-ready', 'true');
+    await page.screenshot({ path: `${SCREENS}/viewer-lesion-slice.png` });
+  });
+
+  test('measures a distance in millimetres', async ({ server, page }) => {
+    await openSeries(page, server);
+    const axial = page.getByTestId('viewport-axial');
+    const box = (await axial.boundingBox())!;
+    await page.keyboard.press('m');
+    await expect(page.getByTestId('viewer')).toHaveAttribute('data-tool', 'measure');
+    const fitMm = (PHANTOM.nx * PHANTOM.spacing[0]) / 2;
+    const pxPerMm = box.height / 2 / (Math.max(fitMm, (fitMm * box.height) / box.width) * 1.04);
+    const x0 = box.x + box.width / 2 - 100;
+    const y0 = box.y + box.height / 2;
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move(x0 + 200, y0 + 60, { steps: 6 });
+    await page.mouse.up();
+    const expected = Math.hypot(200, 60) / pxPerMm;
+    const measured = Number((await page.getByTestId('viewer').getAttribute('data-measurements'))!.split(',')[0]);
+    expect(Math.abs(measured - expected) / expected).toBeLessThan(0.02);
+    await expect(page.getByTestId('clear-measurements')).toBeVisible();
+    await page.screenshot({ path: `${SCREENS}/viewer-measure.png` });
+    await page.keyboard.press('Delete');
+    await expect(page.getByTestId('clear-measurements')).toHaveCount(0);
+  });
+
+  test('the 3D view renders the volume linked to the crosshair; help lists the shortcuts', async ({ server, page }) => {
+    test.setTimeout(180_000);
+    await openSeries(page, server);
+    await page.getByTestId('toggle-3d').click();
+    const volume = page.getByTestId('viewport-3d');
+    await expect(volume).toHaveAttribute('data-ready', 'true', { timeout: 90_000 });
+    await expect(volume).toHaveAttribute('data-preset', 'soft');
+    const soft = await pixelStats(volume, `${SCREENS}/viewer-3d-soft.png`);
+    // Not just the background colour: the rendered head covers a good part of the view.
+    expect(soft.std).toBeGreaterThan(8);
+
+    await page.getByTestId('volume-preset').selectOption('bone');
+    await expect(volume).toHaveAttribute('data-preset', 'bone');
+    await expect(volume).toHaveAttribute('data-ready', 'true', { timeout: 90_000 });
+    const bone = await pixelStats(volume, `${SCREENS}/viewer-3d-bone.png`);
+    expect(bone.std).toBeGreaterThan(8);
+    await page.screenshot({ path: `${SCREENS}/viewer-quad.png` });
+
+    // Moving the crosshair redraws the 3D view (its slice planes follow).
+    const axial = page.getByTestId('viewport-axial');
+    const box = (await axial.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.press('ArrowUp');
+    await expect(volume).toHaveAttribute('data-ready', 'true', { timeout: 90_000 });
+
+    await page.keyboard.press('v');
+    await expect(volume).toHaveCount(0);
+
+    await page.keyboard.press('?');
+    await expect(page.getByTestId('help-overlay')).toBeVisible();
+    await expect(page.getByTestId('help-overlay')).toContainText('Bone window (600 / 2800)');
+    await page.screenshot({ path: `${SCREENS}/viewer-help.png` });
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('help-overlay')).toHaveCount(0);
+  });
+});
