@@ -362,8 +362,10 @@ function cutLeaksToNeighbours(mask: Uint8Array, nx: number, ny: number, nz: numb
   return corrected;
 }
 
-/** Typical HU of brain tissue; a voxel half brain, half bone lies midway to the bone. */
+/** Typical HU of brain tissue, used where no tissue is near; a voxel half tissue, half bone lies midway to the bone. */
 const BRAIN_REFERENCE_HU = 30;
+/** Upper end of the tissue (brain, CSF, blood) averaged as the local tissue value. */
+const TISSUE_CEILING_HU = 120;
 /** How far into the partial-volume band at the inner table the mask may grow (mm). */
 const PARTIAL_VOLUME_REACH_MM = 2;
 /** Block size (pixels) of the coarse local-maximum map that estimates the neighbouring bone. */
@@ -417,36 +419,52 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
 const SEED_INSET_MM = 4;
 
 /**
- * Marks (in `allowed`, slice at `base`) the voxels that are brain or brain-dominated partial
- * volume: at or above the tissue floor and below (brain + local bone) / 2, the local bone being
- * the maximum over a few millimetres.
+ * Marks (in `allowed`, slice at `base`) the voxels that are tissue or tissue-dominated partial
+ * volume: at or above the tissue floor and below (local tissue + local bone) / 2, the local bone
+ * being the maximum and the local tissue the mean of -25..120 HU voxels over about 1.5 cm, so a
+ * hematoma against the inner table is judged against blood, not brain.
  */
 function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: number, ny: number, allowed: Uint8Array): void {
   const cnx = Math.ceil(nx / BONE_BLOCK);
   const cny = Math.ceil(ny / BONE_BLOCK);
-  const coarse = new Float32Array(cnx * cny).fill(-Infinity);
-  const local = new Float32Array(cnx * cny);
+  const blocks = cnx * cny;
+  const boneMax = new Float32Array(blocks).fill(-Infinity);
+  const tissueSum = new Float32Array(blocks);
+  const tissueCount = new Float32Array(blocks);
+  const limit = new Float32Array(blocks);
   for (let j = 0; j < ny; j++) {
     const crow = ((j / BONE_BLOCK) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
       const v = data[base + j * nx + i];
       const c = crow + ((i / BONE_BLOCK) | 0);
-      if (v > coarse[c]) coarse[c] = v;
+      if (v > boneMax[c]) boneMax[c] = v;
+      if (v >= TISSUE_FLOOR_HU && v < TISSUE_CEILING_HU) {
+        tissueSum[c] += v;
+        tissueCount[c]++;
+      }
     }
   }
   for (let cj = 0; cj < cny; cj++)
     for (let ci = 0; ci < cnx; ci++) {
-      let m = -Infinity;
+      let bone = -Infinity;
+      let sum = 0;
+      let count = 0;
       for (let jj = Math.max(0, cj - BONE_REACH_BLOCKS); jj <= Math.min(cny - 1, cj + BONE_REACH_BLOCKS); jj++)
-        for (let ii = Math.max(0, ci - BONE_REACH_BLOCKS); ii <= Math.min(cnx - 1, ci + BONE_REACH_BLOCKS); ii++) if (coarse[jj * cnx + ii] > m) m = coarse[jj * cnx + ii];
-      local[cj * cnx + ci] = m;
+        for (let ii = Math.max(0, ci - BONE_REACH_BLOCKS); ii <= Math.min(cnx - 1, ci + BONE_REACH_BLOCKS); ii++) {
+          const c = jj * cnx + ii;
+          if (boneMax[c] > bone) bone = boneMax[c];
+          sum += tissueSum[c];
+          count += tissueCount[c];
+        }
+      // Midway between the tissue here (brain ~30 HU, a hematoma ~75 HU) and the bone here.
+      limit[cj * cnx + ci] = ((count > 0 ? sum / count : BRAIN_REFERENCE_HU) + bone) / 2;
     }
   for (let j = 0; j < ny; j++) {
     const crow = ((j / BONE_BLOCK) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
       const p = base + j * nx + i;
       const v = data[p];
-      allowed[p] = v >= TISSUE_FLOOR_HU && v < (BRAIN_REFERENCE_HU + local[crow + ((i / BONE_BLOCK) | 0)]) / 2 ? 1 : 0;
+      allowed[p] = v >= TISSUE_FLOOR_HU && v < limit[crow + ((i / BONE_BLOCK) | 0)] ? 1 : 0;
     }
   }
 }
