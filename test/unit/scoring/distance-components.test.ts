@@ -46,6 +46,18 @@ describe('brain border distance and erosion', () => {
       });
     }
 
+  it('is exact for a mask that fills only part of the grid (the transform works in its bounding box)', () => {
+    const d: Vec3 = [20, 18, 8];
+    const blob = new Uint8Array(20 * 18 * 8);
+    const r = seeded(8);
+    for (let k = 2; k < 6; k++) for (let j = 4; j < 12; j++) for (let i = 5; i < 16; i++) if (r() < 0.9) blob[i + 20 * (j + 18 * k)] = 1;
+    for (const mode of ['2d', '3d'] as const) {
+      const got = borderDistance(blob, d, spacing, { mode, unit: 'mm' });
+      const want = bruteBorderDistance(blob, d, spacing, mode);
+      for (let p = 0; p < blob.length; p++) expect(got[p]).toBeCloseTo(want[p], 4);
+    }
+  });
+
   it('does not erode from the faces of the grid (the brain goes on beyond the field of view)', () => {
     const full = new Uint8Array(4 * 4 * 3).fill(1);
     expect([...erodeMask(full, [4, 4, 3], [1, 1, 1], { distance: 2, unit: 'px', mode: '3d' })].every((x) => x === 1)).toBe(true);

@@ -80,10 +80,38 @@ export function borderDistance(mask: ArrayLike<number>, dims: Vec3, spacing: Vec
   const [nx, ny, nz] = dims;
   const n = nx * ny * nz;
   if (mask.length !== n) throw new RangeError(`borderDistance: mask has ${mask.length} voxels for dims ${dims.join('x')}`);
+  const out = new Float32Array(n);
+  // Work inside the mask's bounding box grown by one voxel: the nearest background voxel of any
+  // mask voxel lies in it (clamping a farther one onto the box's rim gives a closer background
+  // voxel), and a brain usually fills a fraction of the grid.
+  const lo = [nx, ny, nz];
+  const hi = [-1, -1, -1];
+  for (let k = 0, p = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++, p++) {
+        if (!(mask[p] > 0)) continue;
+        if (i < lo[0]) lo[0] = i;
+        if (i > hi[0]) hi[0] = i;
+        if (j < lo[1]) lo[1] = j;
+        if (j > hi[1]) hi[1] = j;
+        if (k < lo[2]) lo[2] = k;
+        if (k > hi[2]) hi[2] = k;
+      }
+  if (hi[0] < 0) return out;
+  for (let a = 0; a < 3; a++) {
+    lo[a] = Math.max(0, lo[a] - 1);
+    hi[a] = Math.min(dims[a] - 1, hi[a] + 1);
+  }
+  const [bx, by, bz] = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
+  const gridIndex = (i: number, j: number, k: number) => lo[0] + i + nx * (lo[1] + j + ny * (lo[2] + k));
   const w = options.unit === 'mm' ? spacing : ([1, 1, 1] as Vec3);
-  const sq = new Float64Array(n);
-  for (let p = 0; p < n; p++) sq[p] = mask[p] > 0 ? Infinity : 0;
-  const longest = Math.max(nx, ny, nz);
+  const sq = new Float64Array(bx * by * bz);
+  for (let k = 0, q = 0; k < bz; k++)
+    for (let j = 0; j < by; j++) {
+      const src = gridIndex(0, j, k);
+      for (let i = 0; i < bx; i++, q++) sq[q] = mask[src + i] > 0 ? Infinity : 0;
+    }
+  const longest = Math.max(bx, by, bz);
   const f = new Float64Array(longest);
   const d = new Float64Array(longest);
   const v = new Int32Array(longest);
@@ -101,25 +129,28 @@ export function borderDistance(mask: ArrayLike<number>, dims: Vec3, spacing: Vec
     distanceTransform1d(f, length, step, d, v, z);
     for (let t = 0; t < length; t++) buf[start + t * stride] = d[t];
   };
-  for (let row = 0; row < ny * nz; row++) line(sq, row * nx, 1, nx, w[0]);
+  for (let row = 0; row < by * bz; row++) line(sq, row * bx, 1, bx, w[0]);
   // Columns and stacks are strided; gathering a slice (or a row across slices) into a small
   // block first keeps the strided reads in cache.
-  const block = new Float64Array(Math.max(nx * ny, nx * nz));
-  for (let k = 0; k < nz; k++) {
-    const base = k * nx * ny;
-    block.set(sq.subarray(base, base + nx * ny));
-    for (let i = 0; i < nx; i++) line(block, i, nx, ny, w[1]);
-    sq.set(block.subarray(0, nx * ny), base);
+  const block = new Float64Array(Math.max(bx * by, bx * bz));
+  for (let k = 0; k < bz; k++) {
+    const base = k * bx * by;
+    block.set(sq.subarray(base, base + bx * by));
+    for (let i = 0; i < bx; i++) line(block, i, bx, by, w[1]);
+    sq.set(block.subarray(0, bx * by), base);
   }
-  if (options.mode === '3d' && nz > 1) {
-    for (let j = 0; j < ny; j++) {
-      for (let k = 0; k < nz; k++) block.set(sq.subarray((k * ny + j) * nx, (k * ny + j + 1) * nx), k * nx);
-      for (let i = 0; i < nx; i++) line(block, i, nx, nz, w[2]);
-      for (let k = 0; k < nz; k++) sq.set(block.subarray(k * nx, (k + 1) * nx), (k * ny + j) * nx);
+  if (options.mode === '3d' && bz > 1) {
+    for (let j = 0; j < by; j++) {
+      for (let k = 0; k < bz; k++) block.set(sq.subarray((k * by + j) * bx, (k * by + j + 1) * bx), k * bx);
+      for (let i = 0; i < bx; i++) line(block, i, bx, bz, w[2]);
+      for (let k = 0; k < bz; k++) sq.set(block.subarray(k * bx, (k + 1) * bx), (k * by + j) * bx);
     }
   }
-  const out = new Float32Array(n);
-  for (let p = 0; p < n; p++) out[p] = mask[p] > 0 ? Math.sqrt(sq[p]) : 0;
+  for (let k = 0, q = 0; k < bz; k++)
+    for (let j = 0; j < by; j++) {
+      const dst = gridIndex(0, j, k);
+      for (let i = 0; i < bx; i++, q++) if (mask[dst + i] > 0) out[dst + i] = Math.sqrt(sq[q]);
+    }
   return out;
 }
 
