@@ -240,6 +240,7 @@ describe.each(Object.entries(engineModes))('threshold engine against direct labe
 
   it('gives a histogram of the brain scores that sums to the brain', () => {
     const h = engine.histogram(16);
+    expect(engine.apply({ strategy: { kind: 'absolute', value: 1 }, histogramBins: 16 }).histogram).toEqual(h);
     const brainCount = brain.reduce((a, b) => a + b, 0);
     expect(h.total).toBe(brainCount);
     expect(h.counts.reduce((a, b) => a + b, 0)).toBe(brainCount);

@@ -78,6 +78,8 @@ export interface ThresholdSettings {
    * the median HU of the (eroded) brain. Falls back to the other when its volume is missing.
    */
   signBy?: 'residual' | 'hu';
+  /** Also return the histogram of the (eroded) brain scores with this many bins, for the slider. */
+  histogramBins?: number;
 }
 
 export interface ThresholdResult {
@@ -99,6 +101,8 @@ export interface ThresholdResult {
   droppedComponents: number;
   /** How the labels were found: from the component tree, or by scanning the grid (cuts the tree does not reach yet). */
   method: 'tree' | 'scan';
+  /** With `histogramBins`: the brain score histogram over the scores' range. */
+  histogram?: ScoreHistogram;
   elapsedMs: number;
 }
 
@@ -438,6 +442,7 @@ export class ThresholdEngine {
       lesionVolumeMl: lesionVoxels * this.voxelMl,
       droppedComponents: dropped,
       method,
+      ...(settings.histogramBins ? { histogram: this.histogram(settings.histogramBins, { borderErosion: settings.borderErosion }) } : {}),
       elapsedMs: performance.now() - started,
     };
   }
