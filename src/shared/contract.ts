@@ -82,6 +82,20 @@ export const contract = {
   'analysis.readingFor': method<ReadingSettings>()('query', z.object({ seriesId: id }).strict(), 'The reading settings last used for a series, else the user default.'),
   'analysis.deleteRun': method<{ deleted: boolean }>()('command', z.object({ runId: id }).strict(), 'Delete an analysis run and its files.'),
 
+  'synth.start': method<{ jobId: string }>()(
+    'job',
+    z
+      .object({
+        seed: z.number().int().min(0).max(2 ** 31).default(42),
+        lesions: z.array(z.enum(['iph', 'ivh', 'sah', 'sdh', 'edh', 'infarct', 'edema', 'mass'])).max(8).default(['iph']),
+        timepoints: z.number().int().min(1).max(10).default(1),
+        intervalDays: z.number().min(0.5).max(365).default(3),
+        slices: z.number().int().min(1).max(120).default(36),
+      })
+      .strict(),
+    'Generate a synthetic head CT with lesions (and timepoints) as a study in the library.',
+  ),
+
   'jobs.list': method<JobInfo[]>()('query', z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict(), 'Recent jobs, newest first.'),
   'jobs.get': method<JobInfo>()('query', z.object({ jobId: id }).strict(), 'One job.'),
   'jobs.cancel': method<{ cancelled: boolean }>()('command', z.object({ jobId: id }).strict(), 'Ask a running job to stop; it ends as cancelled.'),

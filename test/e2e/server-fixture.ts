@@ -18,7 +18,7 @@ export interface ServerInfo {
 }
 
 export async function startServe(dataDir = mkdtempSync(join(tmpdir(), 'ict-e2e-')), extraArgs: string[] = []): Promise<ServerInfo> {
-  const child = spawn(process.execPath, ['bin/inpaint-ct.mjs', 'serve', '--port', '0', '--json', '--data-dir', dataDir, ...extraArgs], {
+  const child = spawn(process.execPath, ['bin/inpaint-ct.mjs', 'serve', '--port', '0', '--json', '--data-dir', dataDir, ...(extraArgs.length ? extraArgs : ['--no-demo'])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
   });

@@ -52,6 +52,14 @@ export interface VolumeMeta {
   source?: string;
   /** True when names, IDs and dates were stripped at import. */
   deidentified?: boolean;
+  /** Ground truth of a generated case (seed, timepoint day, lesion types and volumes). */
+  synthetic?: {
+    seed: number;
+    day: number;
+    timepoint: number;
+    lesions: { id: string; type: string; volumeMl: number; densityHu: number }[];
+    midlineShiftMm: number;
+  };
 }
 
 export interface Volume {

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   await app.whenReady();
   const dataDir = resolve(argValue('--data-dir') ?? process.env.INPAINT_CT_DATA_DIR ?? app.getPath('userData'));
   const services = await Services.open({ dataDir, mode: 'electron', maxConcurrentJobs: 1 });
+  if (!process.argv.includes('--no-demo')) await services.ensureDemo();
 
   // The app never needs the network: refuse every request that is not our own files or protocol.
   session.defaultSession.webRequest.onBeforeRequest((details, callback) => {

@@ -75,62 +75,72 @@ function keyOf(...parts: (string | undefined)[]): string {
   return createHash('sha256').update(parts.map((p) => p ?? '').join('\u0000')).digest('hex').slice(0, 32);
 }
 
+/**
+ * Write one volume's voxels and thumbnail into `stagingDir/folder` and describe its rows.
+ * `fallbackStudyKey` groups files without a Study Instance UID (NIfTI, PNG) into their own study.
+ */
+export async function stageVolume(vol: Volume, stagingDir: string, folder: string, opts: { deidentified: boolean; fallbackStudyKey: string }): Promise<StagedSeries> {
+  const voxels = toInt16(vol.data);
+  const dir = join(stagingDir, folder);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'voxels.i16'), new Uint8Array(voxels.buffer, voxels.byteOffset, voxels.byteLength));
+  await writeFile(join(dir, 'thumbnail.png'), thumbnailPng(voxels, vol.dims));
+  const m = vol.meta;
+  const patientKey = keyOf(m.patientId, m.patientName, m.patientBirthDate);
+  return {
+    folder,
+    record: {
+      id: folder,
+      contentKey: contentKey(voxels, vol, opts.deidentified),
+      patient: { key: patientKey, name: m.patientName ?? '', identifier: m.patientId ?? '', birthDate: m.patientBirthDate ?? '', sex: m.patientSex ?? '' },
+      study: {
+        key: keyOf(patientKey, m.studyInstanceUid ?? opts.fallbackStudyKey),
+        studyInstanceUid: m.studyInstanceUid ?? '',
+        studyDate: m.studyDate ?? '',
+        description: m.studyDescription ?? '',
+        accessionNumber: m.accessionNumber ?? '',
+      },
+      series: {
+        seriesInstanceUid: m.seriesInstanceUid ?? '',
+        modality: m.modality ?? '',
+        description: m.seriesDescription ?? '',
+        seriesNumber: m.seriesNumber ?? null,
+        dims: vol.dims,
+        spacing: vol.spacing,
+        origin: vol.origin,
+        direction: vol.direction,
+        intensityUnit: vol.intensityUnit,
+        windowCenter: m.windowCenter ?? null,
+        windowWidth: m.windowWidth ?? null,
+        source: m.source ?? 'unknown',
+        deidentified: opts.deidentified,
+        warnings: vol.warnings,
+        meta: { ...m },
+      },
+    },
+  };
+}
+
 export async function runImportJob(params: ImportJobParams, ctx: JobContext): Promise<ImportJobResult> {
   const { signal, onProgress } = ctx;
-  const scan = await scanInputs(params.paths, { signal, onProgress });
-  const files: ImportFileResult[] = scan.errors.map((e) => ({ file: e.file, status: 'error', code: e.code, message: e.message }));
-  for (const n of scan.notes ?? []) files.push({ file: n.file, status: 'skipped', message: n.message });
+  const files: ImportFileResult[] = [];
   const staged: StagedSeries[] = [];
   await mkdir(params.stagingDir, { recursive: true });
-  for (let s = 0; s < scan.series.length; s++) {
-    throwIfAborted(signal);
-    onProgress({ stage: 'Saving series', done: s, total: scan.series.length });
-    const loaded = scan.series[s];
-    const vol = params.deidentify ? deidentifyVolume(loaded.volume) : loaded.volume;
-    const voxels = toInt16(vol.data);
-    const folder = `s${s}`;
-    const dir = join(params.stagingDir, folder);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'voxels.i16'), new Uint8Array(voxels.buffer, voxels.byteOffset, voxels.byteLength));
-    await writeFile(join(dir, 'thumbnail.png'), thumbnailPng(voxels, vol.dims));
-    const m = vol.meta;
-    const patientKey = keyOf(m.patientId, m.patientName, m.patientBirthDate) ;
-    const tempId = `${folder}`;
-    staged.push({
-      folder,
-      record: {
-        id: tempId,
-        contentKey: contentKey(voxels, vol, params.deidentify),
-        patient: { key: patientKey, name: m.patientName ?? '', identifier: m.patientId ?? '', birthDate: m.patientBirthDate ?? '', sex: m.patientSex ?? '' },
-        study: {
-          // Files without a Study Instance UID (NIfTI, PNG) each form their own study.
-          key: keyOf(patientKey, m.studyInstanceUid ?? `file:${loaded.files[0] ?? s}`),
-          studyInstanceUid: m.studyInstanceUid ?? '',
-          studyDate: m.studyDate ?? '',
-          description: m.studyDescription ?? '',
-          accessionNumber: m.accessionNumber ?? '',
-        },
-        series: {
-          seriesInstanceUid: m.seriesInstanceUid ?? '',
-          modality: m.modality ?? '',
-          description: m.seriesDescription ?? '',
-          seriesNumber: m.seriesNumber ?? null,
-          dims: vol.dims,
-          spacing: vol.spacing,
-          origin: vol.origin,
-          direction: vol.direction,
-          intensityUnit: vol.intensityUnit,
-          windowCenter: m.windowCenter ?? null,
-          windowWidth: m.windowWidth ?? null,
-          source: m.source ?? 'unknown',
-          deidentified: params.deidentify,
-          warnings: vol.warnings,
-          meta: { ...m },
-        },
-      },
-    });
-    for (const f of loaded.files) files.push({ file: f, status: 'ok', seriesId: tempId });
-  }
-  onProgress({ stage: 'Saving series', done: scan.series.length, total: scan.series.length });
+  // Each series is staged as soon as it is read, so only one volume is in memory at a time.
+  const scan = await scanInputs(params.paths, {
+    signal,
+    onProgress,
+    onSeries: async (loaded) => {
+      throwIfAborted(signal);
+      const s = staged.length;
+      const vol = params.deidentify ? deidentifyVolume(loaded.volume) : loaded.volume;
+      const st = await stageVolume(vol, params.stagingDir, `s${s}`, { deidentified: params.deidentify, fallbackStudyKey: `file:${loaded.files[0] ?? s}` });
+      staged.push(st);
+      for (const f of loaded.files) files.push({ file: f, status: 'ok', seriesId: st.record.id });
+    },
+  });
+  for (const e of scan.errors) files.push({ file: e.file, status: 'error', code: e.code, message: e.message });
+  for (const n of scan.notes) files.push({ file: n.file, status: 'skipped', message: n.message });
+  onProgress({ stage: 'Saving series', done: staged.length, total: staged.length });
   return { staged, files };
 }

@@ -16,6 +16,7 @@ import { AnalysisService } from './analysis';
 import { RunsRepository } from '../storage/repositories/runs';
 import { listModels } from '../core/inpaint/model';
 import { modelsDir } from '../paths';
+import { DEFAULT_MODEL_ID } from '../core/pipeline/run-analysis';
 
 export interface ServicesOptions {
   dataDir: string;
@@ -62,6 +63,7 @@ export class Services {
         models: await this.models(),
       }),
       'models.list': () => this.models(),
+      'synth.start': (p) => this.library.startSynth(p),
       'analysis.start': (p) => this.analysis.start(p),
       'analysis.runs': ({ seriesId }) => this.analysis.listRuns(seriesId),
       'analysis.threshold': ({ runId, reading }) => this.analysis.threshold(runId, reading),
@@ -105,14 +107,44 @@ export class Services {
   async readBinary(path: string): Promise<{ bytes: Uint8Array; contentType: string }> {
     const run = /^runs\/([A-Za-z0-9-]{1,64})\/(brain-mask|healthy|difference|score)(?:\/(absolute|squared|ssim)\/(max|mean|weighted))?$/.exec(path);
     if (run) return { bytes: await this.analysis.binary(run[1], run[2], run[3], run[4]), contentType: 'application/octet-stream' };
-    const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail)$/.exec(path);
+    const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail|truth)$/.exec(path);
     if (!m) throw new AppError('NOT_FOUND', 'Unknown resource.');
     const s = this.library.getSeriesFiles(m[1]);
-    const file = m[2] === 'voxels' ? s.voxelsFile : s.thumbnailFile;
+    // Synthetic series carry their lesion truth (uint8 labels) beside the voxels.
+    const file = m[2] === 'voxels' ? s.voxelsFile : m[2] === 'thumbnail' ? s.thumbnailFile : `series/${m[1]}/truth-labels.u8`;
     const full = resolve(this.options.dataDir, file);
     if (!full.startsWith(resolve(this.options.dataDir) + sep)) throw new AppError('NOT_FOUND', 'Unknown resource.');
-    const buf = await readFile(full);
-    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), contentType: m[2] === 'voxels' ? 'application/octet-stream' : 'image/png' };
+    let buf: Buffer;
+    try {
+      buf = await readFile(full);
+    } catch {
+      throw new AppError('NOT_FOUND', m[2] === 'truth' ? 'This series has no ground truth (only synthetic cases do).' : 'The image data of this series is missing from the library folder.');
+    }
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), contentType: m[2] === 'thumbnail' ? 'image/png' : 'application/octet-stream' };
+  }
+
+  /**
+   * First launch with an empty library: generate the demo study (a synthetic head CT with an
+   * intraparenchymal hemorrhage) and analyse it with the shipped model (or the biharmonic
+   * baseline when no model is installed), so a newcomer sees the method work without patient
+   * data. Happens once per library; deleting the demo does not bring it back.
+   */
+  async ensureDemo(): Promise<{ jobId: string } | null> {
+    if (this.settings.get<boolean>('demo:created')) return null;
+    if (this.library.listStudies().length > 0) return null;
+    this.settings.set('demo:created', true);
+    const { jobId } = this.library.startSynth({ seed: 42, lesions: ['iph'], timepoints: 1, intervalDays: 3, slices: 36 });
+    void this.jobs.waitFor(jobId).then(async (job) => {
+      if (job.status !== 'succeeded') return;
+      const seriesId = (job.result as { studies: { series: { id: string }[] }[] }).studies[0]?.series[0]?.id;
+      if (!seriesId) return;
+      const models = await this.models();
+      const inpainter = models.some((m) => m.id === DEFAULT_MODEL_ID)
+        ? ({ kind: 'diffusion', modelId: DEFAULT_MODEL_ID, preset: 'fast', device: 'auto' } as const)
+        : ({ kind: 'classical', method: 'biharmonic' } as const);
+      await this.analysis.start({ seriesId, inpainter, seed: 0 }).catch(() => undefined);
+    });
+    return { jobId };
   }
 
   async close(): Promise<void> {

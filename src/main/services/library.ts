@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { SeriesDetail, StudySummary } from '../../shared/types';
 import type { ImportJobParams, ImportJobResult } from '../jobs/import-job';
+import type { SynthJobParams } from '../jobs/synth-job';
+import type { LesionType } from '../core/synth/lesions';
 import type { LibraryRepository, NewSeriesRecord } from '../storage/repositories/library';
 import type { EventBus } from './events';
 import type { JobManager } from './jobs';
@@ -79,7 +81,20 @@ export class LibraryService {
     return { jobId: job.id };
   }
 
-  private async commitImport(params: ImportJobParams, result: ImportJobResult, jobId: string): Promise<ImportSummary> {
+  /** Generate a synthetic case (phantom, lesions, timepoints) as a study in the library. */
+  startSynth(options: { seed: number; lesions: LesionType[]; timepoints: number; intervalDays: number; slices: number }): { jobId: string } {
+    const stagingDir = join(this.deps.dataDir, 'staging', randomUUID());
+    const params: SynthJobParams = { ...options, stagingDir };
+    const what = options.lesions.length ? options.lesions.join(', ') : 'healthy';
+    const job = this.deps.jobs.start<ImportJobResult>('synth', params, {
+      title: `Synthetic case (seed ${options.seed}, ${what}${options.timepoints > 1 ? `, ${options.timepoints} timepoints` : ''})`,
+      complete: (result, jobId) => this.commitImport({ paths: [], deidentify: false, stagingDir }, result, jobId),
+      cleanup: () => rm(stagingDir, { recursive: true, force: true }),
+    });
+    return { jobId: job.id };
+  }
+
+  private async commitImport(params: Pick<ImportJobParams, 'paths' | 'deidentify' | 'stagingDir'>, result: ImportJobResult, jobId: string): Promise<ImportSummary> {
     const { repo, dataDir } = this.deps;
     const moved: string[] = [];
     const records: NewSeriesRecord[] = [];

@@ -4,6 +4,7 @@ import { StudyList } from './features/library/StudyList';
 import { ImportPanel } from './features/library/ImportPanel';
 import { ReadingWorkspace } from './features/analysis/ReadingWorkspace';
 import { JobBar } from './features/jobs/JobBar';
+import { DemoButton } from './features/library/DemoButton';
 import type { SeriesSummary, StudySummary } from '../../shared/types';
 
 export function App() {
@@ -47,7 +48,8 @@ export function App() {
         ) : (
           <div className="empty-state">
             <h2>No series selected</h2>
-            <p>{studies.length === 0 && loaded ? 'The library is empty. Import DICOM, NIfTI or PNG images to begin.' : 'Choose a series in the library on the left.'}</p>
+            <p>{studies.length === 0 && loaded ? 'The library is empty. Import DICOM, NIfTI or PNG images, or load the demo study.' : 'Choose a series in the library on the left.'}</p>
+            {studies.length === 0 && loaded && <DemoButton />}
           </div>
         )}
       </main>

@@ -32,6 +32,10 @@ Stop with Ctrl-C.`,
     const port = requireNumber(values.port, '--port', { min: 0, max: 65535, integer: true }) ?? 0;
     const rendererDir = ensureRendererBuilt(ctx.log);
     const services = await Services.open({ dataDir: ctx.dataDir, mode: 'browser', maxConcurrentJobs: 1 });
+    if (!values['no-demo']) {
+      const demo = await services.ensureDemo();
+      if (demo) ctx.log('Empty library: generating the demo study (synthetic head CT with a hemorrhage) and analysing it…');
+    }
     const server = await startServer({ services, rendererDir, port, token: values.token ?? process.env.INPAINT_CT_TOKEN });
     ctx.log(`Inpaint CT — ${RESEARCH_USE_NOTICE}`);
     ctx.log(`Library: ${ctx.dataDir}`);

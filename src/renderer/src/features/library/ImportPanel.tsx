@@ -1,5 +1,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { useApi } from '../../api/context';
+import { SynthDialog } from './SynthDialog';
 
 interface DroppedFile {
   file: File;
@@ -35,6 +36,7 @@ export function ImportPanel() {
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const [path, setPath] = useState('');
+  const [synthOpen, setSynthOpen] = useState(false);
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
@@ -108,6 +110,10 @@ export function ImportPanel() {
         <input type="checkbox" checked={deidentify} onChange={(e) => setDeidentify(e.target.checked)} /> De-identify (strip names, IDs, dates)
       </label>
       <div className="muted small">Drop DICOM folders, NIfTI or PNG files here.</div>
+      <button onClick={() => setSynthOpen(true)} data-testid="synth-open">
+        New synthetic case…
+      </button>
+      {synthOpen && <SynthDialog onClose={() => setSynthOpen(false)} />}
       {status && <div className="small">{status}</div>}
       {error && <div className="error-text small" role="alert">{error}</div>}
     </div>

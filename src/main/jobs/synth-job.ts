@@ -1,0 +1,65 @@
+/**
+ * Worker half of "New synthetic case": generate a phantom with lesions (and timepoints) and
+ * stage each timepoint as a series of one synthetic study, like an import. The lesion truth
+ * (volumes, types, seed) travels in the series metadata so comparisons and benchmarks can
+ * check against it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateCase } from '../core/synth/case';
+import type { LesionType } from '../core/synth/lesions';
+import { pseudonymousUid } from '../core/deidentify';
+import { throwIfAborted } from '../core/progress';
+import type { JobContext } from './types';
+import { stageVolume, type ImportJobResult } from './import-job';
+
+export interface SynthJobParams {
+  seed: number;
+  lesions: LesionType[];
+  timepoints: number;
+  intervalDays: number;
+  slices: number;
+  stagingDir: string;
+}
+
+/** A fixed, obviously synthetic study date; timepoints follow it by their day offset. */
+function studyDate(day: number): string {
+  const d = new Date(Date.UTC(2000, 0, 1 + day));
+  return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+}
+
+export async function runSynthJob(params: SynthJobParams, ctx: JobContext): Promise<ImportJobResult> {
+  const c = generateCase({ seed: params.seed, lesions: params.lesions, timepoints: params.timepoints, intervalDays: params.intervalDays, slices: params.slices, signal: ctx.signal, onProgress: ctx.onProgress });
+  await mkdir(params.stagingDir, { recursive: true });
+  const staged: ImportJobResult['staged'] = [];
+  const lesionText = params.lesions.length ? params.lesions.join('+') : 'healthy';
+  const studyUid = pseudonymousUid(`synthetic-study:${params.seed}:${lesionText}:${params.timepoints}`);
+  for (const tp of c.timepoints) {
+    throwIfAborted(ctx.signal);
+    ctx.onProgress({ stage: 'Saving synthetic series', done: tp.index, total: c.timepoints.length });
+    const vol = tp.volume;
+    vol.meta = {
+      ...vol.meta,
+      patientName: `SYNTHETIC^SEED ${params.seed}`,
+      patientId: `SYN-${params.seed}`,
+      studyInstanceUid: studyUid,
+      seriesInstanceUid: pseudonymousUid(`${studyUid}:series:${tp.index}`),
+      frameOfReferenceUid: pseudonymousUid(`synthetic-frame:${params.seed}`),
+      studyDate: studyDate(tp.day),
+      studyDescription: `Synthetic head CT (${lesionText})`,
+      // The ground truth rides along for comparison and reports.
+      synthetic: {
+        seed: params.seed,
+        day: tp.day,
+        timepoint: tp.index,
+        lesions: tp.lesions.map((l) => ({ id: l.id, type: l.type, volumeMl: l.volumeMl, densityHu: l.densityHu })),
+        midlineShiftMm: tp.midlineShiftMm,
+      },
+    } as typeof vol.meta;
+    const st = await stageVolume(vol, params.stagingDir, `t${tp.index}`, { deidentified: false, fallbackStudyKey: studyUid });
+    // Lesion labels on the same grid, for truth overlays and benchmarks.
+    await writeFile(join(params.stagingDir, st.folder, 'truth-labels.u8'), tp.lesionLabels);
+    staged.push(st);
+  }
+  return { staged, files: [] };
+}

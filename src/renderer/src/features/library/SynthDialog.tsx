@@ -1,0 +1,80 @@
+import { useState } from 'react';
+import { useApi } from '../../api/context';
+
+const LESIONS: { id: 'iph' | 'ivh' | 'sah' | 'sdh' | 'edh' | 'infarct' | 'mass'; label: string }[] = [
+  { id: 'iph', label: 'Intraparenchymal hemorrhage' },
+  { id: 'ivh', label: 'Intraventricular hemorrhage' },
+  { id: 'sah', label: 'Subarachnoid hemorrhage' },
+  { id: 'sdh', label: 'Subdural hematoma' },
+  { id: 'edh', label: 'Epidural hematoma' },
+  { id: 'infarct', label: 'Ischemic infarct' },
+  { id: 'mass', label: 'Mass lesion' },
+];
+
+/** "New synthetic case": a generated head CT with chosen lesions and timepoints, as a study. */
+export function SynthDialog({ onClose }: { onClose: () => void }) {
+  const api = useApi();
+  const [seed, setSeed] = useState(() => Math.floor(Math.random() * 100000));
+  const [lesions, setLesions] = useState<string[]>(['iph']);
+  const [timepoints, setTimepoints] = useState(1);
+  const [intervalDays, setIntervalDays] = useState(3);
+  const [slices, setSlices] = useState(36);
+  const [error, setError] = useState<string | null>(null);
+
+  async function create() {
+    setError(null);
+    try {
+      await api.call('synth.start', { seed, lesions: lesions as never, timepoints, intervalDays, slices });
+      onClose();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
+  return (
+    <div className="dialog-backdrop" role="dialog" aria-modal="true" aria-label="New synthetic case" data-testid="synth-dialog">
+      <div className="dialog">
+        <h3>New synthetic case</h3>
+        <p className="muted small">A generated head CT (512×512, 0.45 mm pixels, 5 mm slices) with exact lesion masks. For testing and teaching; not patient data.</p>
+        <div className="form-grid">
+          <label htmlFor="synth-seed">Seed</label>
+          <input id="synth-seed" type="number" min={0} value={seed} onChange={(e) => setSeed(Math.max(0, Math.floor(Number(e.target.value) || 0)))} />
+          <label htmlFor="synth-tp">Timepoints</label>
+          <input id="synth-tp" type="number" min={1} max={10} value={timepoints} onChange={(e) => setTimepoints(Math.min(10, Math.max(1, Math.floor(Number(e.target.value) || 1))))} />
+          {timepoints > 1 && (
+            <>
+              <label htmlFor="synth-int">Days between</label>
+              <input id="synth-int" type="number" min={0.5} max={365} step={0.5} value={intervalDays} onChange={(e) => setIntervalDays(Math.min(365, Math.max(0.5, Number(e.target.value) || 3)))} />
+            </>
+          )}
+          <label htmlFor="synth-slices">Slices</label>
+          <input id="synth-slices" type="number" min={1} max={120} value={slices} onChange={(e) => setSlices(Math.min(120, Math.max(1, Math.floor(Number(e.target.value) || 36))))} />
+        </div>
+        <fieldset className="lesion-choices">
+          <legend className="small">Lesions (none = healthy)</legend>
+          {LESIONS.map((l) => (
+            <label key={l.id} className="small">
+              <input
+                type="checkbox"
+                checked={lesions.includes(l.id)}
+                onChange={(e) => setLesions((cur) => (e.target.checked ? [...cur, l.id] : cur.filter((x) => x !== l.id)))}
+              />{' '}
+              {l.label}
+            </label>
+          ))}
+        </fieldset>
+        {error && (
+          <div className="error-text small" role="alert">
+            {error}
+          </div>
+        )}
+        <div className="row" style={{ justifyContent: 'flex-end' }}>
+          <button onClick={onClose}>Cancel</button>
+          <button className="primary" style={{ width: 'auto' }} onClick={() => void create()} data-testid="synth-create">
+            Generate
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
