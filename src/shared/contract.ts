@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from './errors';
-import type { AppInfo, JobInfo, StudySummary, SeriesDetail, RunInfo, ThresholdOutcome, ModelInfo } from './types';
+import type { AppInfo, JobInfo, StudySummary, SeriesDetail, RunInfo, ThresholdOutcome, ModelInfo, ReviewState, ComparisonResult } from './types';
 import { readingSettingsSchema, type ReadingSettings } from './analysis';
 
 export type MethodKind = 'query' | 'command' | 'job';
@@ -94,6 +94,53 @@ export const contract = {
       })
       .strict(),
     'Generate a synthetic head CT with lesions (and timepoints) as a study in the library.',
+  ),
+
+  'review.get': method<ReviewState>()('query', z.object({ runId: id }).strict(), 'The review of a run: edited lesions, history, undo/redo availability.'),
+  'review.start': method<ReviewState>()(
+    'command',
+    z.object({ runId: id, reading: readingSettingsSchema, author: z.string().min(1).max(100).optional() }).strict(),
+    "Freeze the run's lesion mask at this reading and start reviewing it.",
+  ),
+  'review.brush': method<ReviewState>()(
+    'command',
+    z
+      .object({
+        runId: id,
+        target: z.enum(['lesion', 'brain']).default('lesion'),
+        mode: z.enum(['paint', 'erase']),
+        center: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]),
+        radiusMm: z.number().positive().max(50),
+        sphere: z.boolean().default(false),
+        /** Paint into this lesion; absent: a new lesion. */
+        label: z.number().int().positive().optional(),
+        author: z.string().min(1).max(100).optional(),
+      })
+      .strict(),
+    'Paint or erase the lesion or brain mask with a disc (axial) or sphere brush.',
+  ),
+  'review.setLesion': method<ReviewState>()(
+    'command',
+    z
+      .object({
+        runId: id,
+        label: z.number().int().positive(),
+        status: z.enum(['pending', 'accepted', 'rejected']).optional(),
+        type: z.enum(['iph', 'ivh', 'sah', 'sdh', 'edh', 'infarct', 'mass', 'artefact', 'other', '']).optional(),
+        note: z.string().max(2000).optional(),
+        author: z.string().min(1).max(100).optional(),
+      })
+      .strict(),
+    'Accept or reject a lesion, set its type or note.',
+  ),
+  'review.undo': method<ReviewState>()('command', z.object({ runId: id }).strict(), 'Undo the last review edit.'),
+  'review.redo': method<ReviewState>()('command', z.object({ runId: id }).strict(), 'Redo the last undone review edit.'),
+  'review.discard': method<ReviewState>()('command', z.object({ runId: id }).strict(), 'Discard the review and all its edits.'),
+
+  'compare.runs': method<ComparisonResult>()(
+    'query',
+    z.object({ runA: id, runB: id }).strict(),
+    'Lesion volumes of two runs (e.g. two timepoints) and their change; says whether the grids match.',
   ),
 
   'jobs.list': method<JobInfo[]>()('query', z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict(), 'Recent jobs, newest first.'),

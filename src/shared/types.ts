@@ -155,3 +155,72 @@ export interface ThresholdOutcome {
   labelValues: string;
   elapsedMs: number;
 }
+
+export type ReviewStatus = 'pending' | 'accepted' | 'rejected';
+export const LESION_TYPES_FOR_REVIEW = ['iph', 'ivh', 'sah', 'sdh', 'edh', 'infarct', 'mass', 'artefact', 'other'] as const;
+export type ReviewLesionType = (typeof LESION_TYPES_FOR_REVIEW)[number] | '';
+
+export interface ReviewLesion {
+  label: number;
+  status: ReviewStatus;
+  type: ReviewLesionType;
+  note: string;
+  /** Found by the analysis, or drawn by the reviewer. */
+  origin: 'detected' | 'drawn';
+  voxelCount: number;
+  volumeMl: number;
+  sliceRange: [number, number];
+  centroidLps: Vec3;
+  peakVoxel: Vec3;
+  meanHu: number | null;
+  updatedBy: string;
+  updatedAt: string;
+}
+
+export interface ReviewState {
+  runId: string;
+  started: boolean;
+  /** The reading the review froze (threshold and settings of the reviewed mask). */
+  reading: import('./analysis').ReadingSettings | null;
+  threshold: { value: number; description: string } | null;
+  lesions: ReviewLesion[];
+  /** Edited lesion labels, sparse as in ThresholdOutcome. */
+  labelIndices: string;
+  labelValues: string;
+  /** True when the reviewer changed the brain mask. */
+  brainEdited: boolean;
+  canUndo: boolean;
+  canRedo: boolean;
+  history: { summary: string; author: string; at: string; undone: boolean }[];
+  startedBy: string | null;
+}
+
+export interface ComparisonResult {
+  runA: string;
+  runB: string;
+  /** Same voxel grid (dims, spacing, origin, direction): lesions are matched by overlap. */
+  sameGrid: boolean;
+  /** A sentence for the reader about how lesions were matched. */
+  matching: string;
+  /** Days between the studies when both dates are known (B - A). */
+  intervalDays: number | null;
+  rows: {
+    labelA: number | null;
+    labelB: number | null;
+    volumeMlA: number;
+    volumeMlB: number;
+    changeMl: number;
+    /** Relative change (B - A) / A, null when A is 0. */
+    changePct: number | null;
+    sign: 'hyper' | 'hypo' | 'unknown';
+  }[];
+  totalMlA: number;
+  totalMlB: number;
+  totalChangeMl: number;
+  totalChangePct: number | null;
+  /** Whether each side's volumes come from a reviewed mask. */
+  reviewedA: boolean;
+  reviewedB: boolean;
+  /** Generated lesion volumes when both series are synthetic (ground truth for checking). */
+  truth: { totalMlA: number; totalMlB: number } | null;
+}

@@ -217,6 +217,20 @@ export class AnalysisService {
     };
   }
 
+  /** The run's CT volume (native grid). */
+  async volumeOf(runId: string): Promise<LoadedRun['volume']> {
+    return (await this.open(runId)).run.volume;
+  }
+
+  /** Dense lesion labels (a copy) and lesions of a run at a reading, plus its brain mask. */
+  async labelsFor(runId: string, readingInput: unknown): Promise<{ labels: Int32Array; lesions: ThresholdResult['lesions']; threshold: { value: number; description: string }; brainMask: Uint8Array }> {
+    const reading = readingSettingsSchema.parse(readingInput ?? {});
+    const entry = await this.open(runId);
+    const { engine } = this.scored(entry, reading);
+    const result = engine.apply(toThresholdSettings(reading, entry.references));
+    return { labels: result.labels.slice(), lesions: result.lesions, threshold: { value: result.threshold.value, description: result.threshold.description }, brainMask: entry.run.brainMask };
+  }
+
   /** Keep a reading: on the run (its files and summary), for the series, and optionally as the user default. */
   async saveReading(runId: string, readingInput: unknown, asDefault: boolean): Promise<RunInfo> {
     const reading = readingSettingsSchema.parse(readingInput ?? {});

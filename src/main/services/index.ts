@@ -13,6 +13,9 @@ import { EventBus } from './events';
 import { JobManager } from './jobs';
 import { LibraryService } from './library';
 import { AnalysisService } from './analysis';
+import { ReviewService } from './review';
+import { CompareService } from './compare';
+import { ReviewRepository } from '../storage/repositories/review';
 import { RunsRepository } from '../storage/repositories/runs';
 import { listModels } from '../core/inpaint/model';
 import { modelsDir } from '../paths';
@@ -38,6 +41,8 @@ export class Services {
   readonly jobs: JobManager;
   readonly library: LibraryService;
   readonly analysis: AnalysisService;
+  readonly review: ReviewService;
+  readonly compare: CompareService;
   readonly settings: SettingsRepository;
   private readonly handlers: Handlers;
 
@@ -54,6 +59,8 @@ export class Services {
     this.settings = new SettingsRepository(this.db);
     this.library = new LibraryService({ repo: new LibraryRepository(this.db), jobs: this.jobs, events: this.events, dataDir: options.dataDir });
     this.analysis = new AnalysisService({ runs: new RunsRepository(this.db), settings: this.settings, library: this.library, jobs: this.jobs, events: this.events, dataDir: options.dataDir });
+    this.review = new ReviewService({ repo: new ReviewRepository(this.db), analysis: this.analysis, dataDir: options.dataDir });
+    this.compare = new CompareService({ analysis: this.analysis, review: this.review, library: this.library });
     this.handlers = {
       'app.info': async () => ({
         version: APP_VERSION,
@@ -69,6 +76,14 @@ export class Services {
       'analysis.threshold': ({ runId, reading }) => this.analysis.threshold(runId, reading),
       'analysis.saveReading': ({ runId, reading, asDefault }) => this.analysis.saveReading(runId, reading, asDefault),
       'analysis.readingFor': ({ seriesId }) => this.analysis.readingFor(seriesId),
+      'review.get': ({ runId }) => this.review.state(runId),
+      'review.start': ({ runId, reading, author }) => this.review.start(runId, reading, author),
+      'review.brush': ({ runId, author, ...op }) => this.review.brush(runId, op, author),
+      'review.setLesion': ({ runId, label, author, ...patch }) => this.review.setLesion(runId, label, patch, author),
+      'review.undo': ({ runId }) => this.review.undo(runId),
+      'review.redo': ({ runId }) => this.review.redo(runId),
+      'review.discard': ({ runId }) => this.review.discard(runId),
+      'compare.runs': ({ runA, runB }) => this.compare.compare(runA, runB),
       'analysis.deleteRun': async ({ runId }) => ({ deleted: await this.analysis.deleteRun(runId) }),
       'studies.list': () => this.library.listStudies(),
       'studies.delete': async ({ studyId }) => ({ deleted: await this.library.deleteStudy(studyId) }),

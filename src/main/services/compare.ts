@@ -1,0 +1,132 @@
+import { AppError } from '../../shared/errors';
+import type { ComparisonResult } from '../../shared/types';
+import { sameGrid, voxelVolumeMl, type Vec3, type Volume } from '../core/volume';
+import type { AnalysisService } from './analysis';
+import type { LibraryService } from './library';
+import type { ReviewService } from './review';
+
+interface Side {
+  volume: Volume;
+  labels: ArrayLike<number>;
+  lesions: { label: number; volumeMl: number; centroid: Vec3; sign: 'hyper' | 'hypo' | 'unknown' }[];
+  reviewed: boolean;
+  studyDate: string | null;
+  truthMl: number | null;
+}
+
+/** Lesions further apart than this between timepoints are not the same lesion. */
+const MATCH_DISTANCE_MM = 20;
+
+function daysBetween(a: string | null, b: string | null): number | null {
+  const parse = (d: string | null) => (d && /^\d{8}$/.test(d) ? Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8)) : null);
+  const ta = parse(a);
+  const tb = parse(b);
+  return ta === null || tb === null ? null : Math.round((tb - ta) / 86_400_000);
+}
+
+/** Two runs side by side: lesion volumes per timepoint and their change. */
+export class CompareService {
+  constructor(private readonly deps: { analysis: AnalysisService; review: ReviewService; library: LibraryService }) {}
+
+  private async side(runId: string): Promise<Side> {
+    const run = this.deps.analysis.getRun(runId);
+    const volume = await this.deps.analysis.volumeOf(runId);
+    const series = await this.deps.library.loadVolume(run.seriesId).catch(() => null);
+    const meta = series?.meta ?? volume.meta;
+    const truthMl = meta.synthetic ? meta.synthetic.lesions.reduce((a, l) => a + l.volumeMl, 0) : null;
+    const reviewed = await this.deps.review.finalLabels(runId);
+    const voxelMl = voxelVolumeMl(volume.spacing);
+    if (reviewed) {
+      const state = await this.deps.review.state(runId);
+      const signs = new Map((await this.deps.analysis.labelsFor(runId, state.reading)).lesions.map((l) => [l.label, l.sign] as const));
+      return {
+        volume,
+        labels: reviewed.labels,
+        lesions: reviewed.lesions
+          .filter((l) => l.status !== 'rejected' && l.voxelCount > 0)
+          .map((l) => ({ label: l.label, volumeMl: l.voxelCount * voxelMl, centroid: l.centroidLps, sign: l.origin === 'detected' ? (signs.get(l.label) ?? 'unknown') : 'unknown' })),
+        reviewed: true,
+        studyDate: meta.studyDate ?? null,
+        truthMl,
+      };
+    }
+    const at = await this.deps.analysis.labelsFor(runId, run.reading);
+    return {
+      volume,
+      labels: at.labels,
+      lesions: at.lesions.map((l) => ({ label: l.label, volumeMl: l.volumeMl, centroid: l.centroidLps, sign: l.sign })),
+      reviewed: false,
+      studyDate: meta.studyDate ?? null,
+      truthMl,
+    };
+  }
+
+  async compare(runA: string, runB: string): Promise<ComparisonResult> {
+    if (runA === runB) throw new AppError('BAD_REQUEST', 'Choose two different analysis runs to compare.');
+    const a = await this.side(runA);
+    const b = await this.side(runB);
+    const grid = sameGrid(a.volume, b.volume, 0.01);
+    const pairs: [number | null, number | null][] = [];
+    const usedB = new Set<number>();
+    if (grid) {
+      // Overlap of every A lesion with every B lesion, counted in one pass.
+      const overlap = new Map<string, number>();
+      for (let p = 0; p < a.labels.length; p++) {
+        const la = a.labels[p];
+        const lb = b.labels[p];
+        if (la > 0 && lb > 0) overlap.set(`${la}:${lb}`, (overlap.get(`${la}:${lb}`) ?? 0) + 1);
+      }
+      const ranked = [...overlap.entries()].sort((x, y) => y[1] - x[1]);
+      const usedA = new Set<number>();
+      for (const [key] of ranked) {
+        const [la, lb] = key.split(':').map(Number);
+        if (usedA.has(la) || usedB.has(lb)) continue;
+        if (!a.lesions.some((l) => l.label === la) || !b.lesions.some((l) => l.label === lb)) continue;
+        usedA.add(la);
+        usedB.add(lb);
+        pairs.push([la, lb]);
+      }
+      for (const l of a.lesions) if (!usedA.has(l.label)) pairs.push([l.label, null]);
+    } else {
+      for (const la of a.lesions) {
+        let best: { label: number; d: number } | null = null;
+        for (const lb of b.lesions) {
+          if (usedB.has(lb.label)) continue;
+          const d = Math.hypot(la.centroid[0] - lb.centroid[0], la.centroid[1] - lb.centroid[1], la.centroid[2] - lb.centroid[2]);
+          if (d <= MATCH_DISTANCE_MM && (!best || d < best.d)) best = { label: lb.label, d };
+        }
+        if (best) usedB.add(best.label);
+        pairs.push([la.label, best?.label ?? null]);
+      }
+    }
+    for (const l of b.lesions) if (!usedB.has(l.label)) pairs.push([null, l.label]);
+    const rows = pairs.map(([la, lb]) => {
+      const A = a.lesions.find((l) => l.label === la);
+      const B = b.lesions.find((l) => l.label === lb);
+      const va = A?.volumeMl ?? 0;
+      const vb = B?.volumeMl ?? 0;
+      return { labelA: la, labelB: lb, volumeMlA: va, volumeMlB: vb, changeMl: vb - va, changePct: va > 0 ? (vb - va) / va : null, sign: (A?.sign ?? B?.sign ?? 'unknown') as 'hyper' | 'hypo' | 'unknown' };
+    });
+    rows.sort((x, y) => Math.max(y.volumeMlA, y.volumeMlB) - Math.max(x.volumeMlA, x.volumeMlB));
+    const totalMlA = a.lesions.reduce((s, l) => s + l.volumeMl, 0);
+    const totalMlB = b.lesions.reduce((s, l) => s + l.volumeMl, 0);
+    return {
+      runA,
+      runB,
+      sameGrid: grid,
+      matching: grid
+        ? 'Both series share one voxel grid: lesions are matched by voxel overlap.'
+        : `The two series have different voxel grids and were not registered: lesions are matched by the distance of their centres in patient coordinates (within ${MATCH_DISTANCE_MM} mm). Side-by-side slices show the same slice number, not the same anatomy.`,
+      intervalDays: daysBetween(a.studyDate, b.studyDate),
+      rows,
+      totalMlA,
+      totalMlB,
+      totalChangeMl: totalMlB - totalMlA,
+      totalChangePct: totalMlA > 0 ? (totalMlB - totalMlA) / totalMlA : null,
+      reviewedA: a.reviewed,
+      reviewedB: b.reviewed,
+      truth: a.truthMl !== null && b.truthMl !== null ? { totalMlA: a.truthMl, totalMlB: b.truthMl } : null,
+    };
+  }
+}
+
