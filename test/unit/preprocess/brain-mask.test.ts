@@ -74,6 +74,52 @@ describe('classical brain extraction: robustness', () => {
     expect(dice(r.mask, c.truth)).toBeGreaterThan(0.97);
   });
 
+  /** Calls fn(i, j, xMm, yMm, index) for every voxel of slice k, with mm from the image centre. */
+  function eachVoxel(h: ReturnType<typeof simpleHead>, k: number, fn: (xMm: number, yMm: number, p: number) => void) {
+    const [nx, ny] = h.volume.dims;
+    const [sx, sy] = h.volume.spacing;
+    for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) fn((i - (nx - 1) / 2) * sx, (j - (ny - 1) / 2) * sy, i + nx * (j + ny * k));
+  }
+
+  it('rescues a slice whose skull is open (a 12 mm gap) from its neighbours', () => {
+    const h = simpleHead([100, 110, 8], [2, 2, 5], 4);
+    const data = h.volume.data as Float32Array;
+    const k = 4;
+    // A 12 mm gap through the right skull wall of slice 4, filled with scalp-like tissue.
+    eachVoxel(h, k, (x, y, p) => {
+      if (x > 0 && Math.abs(y) < 6 && data[p] > 500) data[p] = 30;
+    });
+    const r = classicalBrainMask(h.volume);
+    expect(r.stats.slicesCorrected).toBeGreaterThanOrEqual(1);
+    const n = 100 * 110;
+    expect(dice(r.mask.subarray(k * n, (k + 1) * n), h.truth.subarray(k * n, (k + 1) * n))).toBeGreaterThan(0.9);
+    expect(dice(r.mask, h.truth)).toBeGreaterThan(0.97);
+  });
+
+  it('cuts a leak into the scalp back to the neighbouring slices (padded head holder + open skull)', () => {
+    const h = simpleHead([110, 120, 8], [2, 2, 5], 5);
+    const data = h.volume.data as Float32Array;
+    const k = 4;
+    eachVoxel(h, k, (x, y, p) => {
+      const r = Math.hypot(x / 80, y / 95);
+      // A padded head holder: 12 mm of soft padding around the scalp inside a dense shell...
+      if (r > 0.99 && r < 1.15) data[p] = 30;
+      if (r >= 1.15 && r < 1.2) data[p] = 400;
+      // ...and a 14 mm gap that opens the skull into it.
+      if (x > 0 && Math.abs(y) < 7 && data[p] > 500) data[p] = 30;
+    });
+    const r = classicalBrainMask(h.volume);
+    expect(r.stats.slicesCorrected).toBeGreaterThanOrEqual(1);
+    // Nothing beyond the 8 mm margin around the neighbours' brain (+ 2 mm partial-volume reach,
+    // + the octagon's corners) remains: the padding ring reaches 30 mm out.
+    let far = 0;
+    eachVoxel(h, k, (x, y, p) => {
+      if (r.mask[p] && Math.hypot(x / (68 + 13), y / (83 + 13)) > 1) far++;
+    });
+    expect(far).toBe(0);
+    expect(dice(r.mask, h.truth)).toBeGreaterThan(0.95);
+  });
+
   it('works on a single slice', () => {
     const h = simpleHead();
     const c = crop(h.volume, h.truth, [0, 96], [0, 96], [4, 5]);

@@ -31,6 +31,8 @@ import { borderPixels, dilateInPlace, erodeInPlace, fillHolesInPlace, floodFill,
 export const BONE_HU = 170;
 /** Below: air or fat. CSF (0-15 HU) with noise stays above. */
 export const TISSUE_FLOOR_HU = -25;
+/** 3D components at least this fraction of the largest are kept as brain too. */
+const SPLIT_BRAIN_FRACTION = 0.1;
 /** Below: air that seeds the outside flood (with fat, everything under the tissue floor at the border). */
 const AIR_HU = -400;
 
@@ -49,7 +51,7 @@ export interface BrainMaskStats {
   slicesWithBrain: number;
   /** Slices where no bone was found, handled as a field of view cropped inside the skull. */
   slicesWithoutSkull: number;
-  /** Slices cut back to their neighbours because their mask leaked. */
+  /** Slices made consistent with their neighbours: cut back (a leak into the scalp) or redone with a wider closing (an open skull). */
   slicesCorrected: number;
   elapsedMs: number;
 }
@@ -213,41 +215,15 @@ function extractCavity(volume: Volume, options: ClassicalBrainMaskOptions): { ma
   const pixelMm = Math.sqrt(volume.spacing[0] * volume.spacing[1]);
   const closeSteps = Math.max(1, Math.round((options.closingRadiusMm ?? 2.5) / pixelMm));
   const openSteps = Math.max(1, Math.round((options.openingRadiusMm ?? 1.5) / pixelMm));
-  const scratch = new SliceScratch(nx, ny);
-  const border = borderPixels(nx, ny);
-  const seeds = new Int32Array(border.length);
-  const bone = new Uint8Array(n);
-  const barrier = new Uint8Array(n);
-  const outside = new Uint8Array(n);
+  const tools = sliceTools(nx, ny);
+  const { scratch, border } = tools;
   const work = new Uint8Array(n);
   const candidate = new Uint8Array(n * nz);
   let slicesWithoutSkull = 0;
 
   for (let k = 0; k < nz; k++) {
     throwIfAborted(options.signal);
-    const base = k * n;
-    let boneCount = 0;
-    for (let p = 0; p < n; p++) {
-      const b = data[base + p] >= BONE_HU ? 1 : 0;
-      bone[p] = b;
-      barrier[p] = b;
-      boneCount += b;
-    }
-    if (boneCount === 0) slicesWithoutSkull++;
-    dilateInPlace(barrier, 0, nx, ny, closeSteps, scratch);
-    let nSeeds = 0;
-    for (let q = 0; q < border.length; q++) {
-      const p = border[q];
-      if (data[base + p] < TISSUE_FLOOR_HU && !barrier[p]) seeds[nSeeds++] = p;
-    }
-    outside.fill(0);
-    floodFill(seeds, nSeeds, barrier, 0, outside, 0, nx, ny, scratch);
-    // Give back the scalp strip the thickened bone hid from the flood (through soft tissue only).
-    dilateInPlace(outside, 0, nx, ny, closeSteps + 1, scratch, bone);
-    for (let p = 0; p < n; p++) {
-      const v = data[base + p];
-      candidate[base + p] = !bone[p] && !outside[p] && v >= TISSUE_FLOOR_HU ? 1 : 0;
-    }
+    if (!sliceCavity(data, k * n, closeSteps, tools, candidate, k * n)) slicesWithoutSkull++;
     options.onProgress?.({ stage: 'brain-mask', done: k + 1, total: nz + 2 });
   }
 
@@ -255,7 +231,9 @@ function extractCavity(volume: Volume, options: ClassicalBrainMaskOptions): { ma
   // not join nasal or orbital soft tissue to the brain.
   const core = candidate.slice();
   for (let k = 0; k < nz; k++) erodeInPlace(core, k * n, nx, ny, openSteps, scratch, work);
-  const { size } = keepLargestComponent3D(core, nx, ny, nz);
+  // Not only the largest: one slice flooded through an open skull splits the brain in two, and
+  // both halves are brain. Junk enclosed at the skull base is far smaller than either.
+  const { size } = keepLargestComponent3D(core, nx, ny, nz, SPLIT_BRAIN_FRACTION);
   throwIfAborted(options.signal);
   const mask = core;
   const holesOutside = new Uint8Array(n);
@@ -266,10 +244,107 @@ function extractCavity(volume: Volume, options: ClassicalBrainMaskOptions): { ma
     fillHolesInPlace(mask, base, nx, ny, scratch, holesOutside, border);
   }
   options.onProgress?.({ stage: 'brain-mask', done: nz + 1, total: nz + 2 });
-  const slicesCorrected = cutLeaksToNeighbours(mask, nx, ny, nz, pixelMm, scratch);
+  const slicesCorrected = cutLeaksToNeighbours(mask, nx, ny, nz, pixelMm, scratch) + rescueOpenSlices(mask, data, nz, closeSteps, pixelMm, tools);
   if (options.partialVolume !== false) growIntoPartialVolume(mask, data, nx, ny, nz, pixelMm, scratch);
 
   return { mask, componentVoxels: size, slicesWithoutSkull, slicesCorrected };
+}
+
+interface SliceTools {
+  nx: number;
+  ny: number;
+  scratch: SliceScratch;
+  border: Int32Array;
+  seeds: Int32Array;
+  bone: Uint8Array;
+  barrier: Uint8Array;
+  outside: Uint8Array;
+}
+
+function sliceTools(nx: number, ny: number): SliceTools {
+  const n = nx * ny;
+  const border = borderPixels(nx, ny);
+  return { nx, ny, scratch: new SliceScratch(nx, ny), border, seeds: new Int32Array(border.length), bone: new Uint8Array(n), barrier: new Uint8Array(n), outside: new Uint8Array(n) };
+}
+
+/**
+ * The candidate cavity of the slice at `base` (written to `out` at `outBase`): tissue-dense, not bone, and not
+ * reachable from the border air without crossing bone thickened by `closeSteps`. Returns whether
+ * the slice has any bone.
+ */
+function sliceCavity(data: ArrayLike<number>, base: number, closeSteps: number, t: SliceTools, out: Uint8Array, outBase: number): boolean {
+  const { nx, ny, bone, barrier, outside, seeds, border, scratch } = t;
+  const n = nx * ny;
+  let boneCount = 0;
+  for (let p = 0; p < n; p++) {
+    const b = data[base + p] >= BONE_HU ? 1 : 0;
+    bone[p] = b;
+    barrier[p] = b;
+    boneCount += b;
+  }
+  dilateInPlace(barrier, 0, nx, ny, closeSteps, scratch);
+  let nSeeds = 0;
+  for (let q = 0; q < border.length; q++) {
+    const p = border[q];
+    if (data[base + p] < TISSUE_FLOOR_HU && !barrier[p]) seeds[nSeeds++] = p;
+  }
+  outside.fill(0);
+  floodFill(seeds, nSeeds, barrier, 0, outside, 0, nx, ny, scratch);
+  // Give back the scalp strip the thickened bone hid from the flood (through soft tissue only).
+  dilateInPlace(outside, 0, nx, ny, closeSteps + 1, scratch, bone);
+  for (let p = 0; p < n; p++) out[outBase + p] = !bone[p] && !outside[p] && data[base + p] >= TISSUE_FLOOR_HU ? 1 : 0;
+  return boneCount > 0;
+}
+
+/** A slice that lost most of its brain next to a neighbour that has it, and the closings tried on it (x the normal radius). */
+const RESCUE_AREA_RATIO = 0.5;
+const RESCUE_CLOSING_FACTORS = [2, 4];
+
+/**
+ * Slice-to-slice consistency the other way round: a gap in the skull wider than the closing
+ * (a burr hole, a fracture, bone too thin to reach the threshold) lets the outside flood the
+ * cavity, and that slice loses its brain while its neighbours keep theirs. Such a slice is redone
+ * with a wider closing, kept within its neighbours' reach, and accepted only if that brings back
+ * a plausible share of the neighbour's area. Returns the number of slices rescued.
+ */
+function rescueOpenSlices(mask: Uint8Array, data: ArrayLike<number>, nz: number, closeSteps: number, pixelMm: number, t: SliceTools): number {
+  if (nz < 2) return 0;
+  const { nx, ny, scratch, border } = t;
+  const n = nx * ny;
+  const area = (k: number) => {
+    let c = 0;
+    for (let p = k * n; p < (k + 1) * n; p++) c += mask[p];
+    return c;
+  };
+  const areas = Array.from({ length: nz }, (_, k) => area(k));
+  const envelope = new Uint8Array(n);
+  const trial = new Uint8Array(n);
+  const holes = new Uint8Array(n);
+  const marginSteps = Math.max(2, Math.round(8 / pixelMm));
+  const minReferencePixels = (10 * 100) / (pixelMm * pixelMm); // 10 cm²
+  let rescued = 0;
+  for (let k = 0; k < nz; k++) {
+    const reference = Math.max(k > 0 ? areas[k - 1] : 0, k < nz - 1 ? areas[k + 1] : 0);
+    if (reference < minReferencePixels || areas[k] >= RESCUE_AREA_RATIO * reference) continue;
+    envelope.fill(0);
+    for (const kk of [k - 1, k + 1]) if (kk >= 0 && kk < nz) for (let p = 0; p < n; p++) envelope[p] |= mask[kk * n + p];
+    dilateInPlace(envelope, 0, nx, ny, marginSteps, scratch);
+    for (const factor of RESCUE_CLOSING_FACTORS) {
+      sliceCavity(data, k * n, closeSteps * factor, t, trial, 0);
+      let c = 0;
+      for (let p = 0; p < n; p++) {
+        trial[p] &= envelope[p] | mask[k * n + p];
+        c += trial[p];
+      }
+      if (c < RESCUE_AREA_RATIO * reference) continue;
+      fillHolesInPlace(trial, 0, nx, ny, scratch, holes, border);
+      for (let p = 0; p < n; p++) mask[k * n + p] |= trial[p];
+      areas[k] = area(k);
+      rescued++;
+      break;
+    }
+  }
+  return rescued;
 }
 
 /** Voxels set, slices with any voxel set, and the largest slice's voxel count. */
@@ -393,7 +468,9 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
   }
   if (nz < 2) return;
   // Through-plane: where a slice is almost all partial volume (the vertex, a fossa floor), the
-  // brain of the neighbouring slice, kept well inside its own edge, seeds the slice.
+  // brain of the neighbouring slice, kept well inside its own edge, seeds the slice. Only voxels
+  // the main pass had to call bone are seeded: plain tissue under a neighbour's brain (a globe
+  // under the frontal lobe) is not brain for that reason.
   const insetSteps = Math.max(1, Math.round(SEED_INSET_MM / pixelMm));
   const inset = mask.slice();
   for (let k = 0; k < nz; k++) erodeInPlace(inset, k * n, nx, ny, insetSteps, scratch, blocked);
@@ -404,7 +481,7 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
     const above = k < nz - 1 ? base + n : -1;
     let any = 0;
     for (let p = 0; p < n; p++) {
-      const s = ((below >= 0 && inset[below + p]) || (above >= 0 && inset[above + p])) && allowed[base + p] && !mask[base + p] ? 1 : 0;
+      const s = ((below >= 0 && inset[below + p]) || (above >= 0 && inset[above + p])) && allowed[base + p] && !mask[base + p] && data[base + p] >= BONE_HU ? 1 : 0;
       seeds[p] = s;
       any |= s;
     }

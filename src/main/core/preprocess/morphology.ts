@@ -143,10 +143,11 @@ export function fillHolesInPlace(mask: Uint8Array, base: number, nx: number, ny:
 }
 
 /**
- * Keeps only the largest 6-connected component of a 3D mask (in place). Returns its size in
- * voxels and the number of components found.
+ * Keeps the largest 6-connected component of a 3D mask (in place), and with `keepFraction` > 0
+ * also every component at least that fraction of the largest. Returns the largest size in voxels,
+ * the voxels kept and the number of components found.
  */
-export function keepLargestComponent3D(mask: Uint8Array, nx: number, ny: number, nz: number): { size: number; components: number } {
+export function keepLargestComponent3D(mask: Uint8Array, nx: number, ny: number, nz: number, keepFraction = 0): { size: number; kept: number; components: number } {
   const n = nx * ny;
   const total = n * nz;
   const visited = new Uint8Array(total);
@@ -154,8 +155,8 @@ export function keepLargestComponent3D(mask: Uint8Array, nx: number, ny: number,
   const queue = new Int32Array(total);
   let tail = 0;
   let components = 0;
-  let bestStart = 0;
   let bestSize = 0;
+  const starts: number[] = [];
   for (let start = 0; start < total; start++) {
     if (!mask[start] || visited[start]) continue;
     components++;
@@ -199,14 +200,24 @@ export function keepLargestComponent3D(mask: Uint8Array, nx: number, ny: number,
         queue[tail++] = pp;
       }
     }
-    if (tail - first > bestSize) {
-      bestSize = tail - first;
-      bestStart = first;
-    }
+    starts.push(first);
+    if (tail - first > bestSize) bestSize = tail - first;
   }
+  starts.push(tail);
+  let kept = bestSize;
   if (components > 1) {
     mask.fill(0);
-    for (let q = bestStart; q < bestStart + bestSize; q++) mask[queue[q]] = 1;
+    kept = 0;
+    const threshold = keepFraction > 0 ? Math.max(1, keepFraction * bestSize) : bestSize;
+    let largestTaken = false;
+    for (let c = 0; c < components; c++) {
+      const size = starts[c + 1] - starts[c];
+      // With keepFraction 0 only one component of the largest size is kept.
+      if (size < threshold || (keepFraction <= 0 && largestTaken)) continue;
+      if (size === bestSize) largestTaken = true;
+      for (let q = starts[c]; q < starts[c + 1]; q++) mask[queue[q]] = 1;
+      kept += size;
+    }
   }
-  return { size: bestSize, components };
+  return { size: bestSize, kept, components };
 }
