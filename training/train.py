@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""Train the conditional inpainting diffusion model on preprocessed healthy stacks.
+
+    /usr/bin/python3 training/train.py --data training/data/phantoms --out training/runs/main \
+        --steps 6000 [--minutes 240] [--resume]
+
+Subjects (folders written by `inpaint-ct preprocess` or scripts/gen-training-data.ts) are split
+by subject: phantom seeds in --val-seeds (default 1400-1449) validate, the others train; data
+without a seed is split by --val-fraction of the sorted subject names. Every step draws one
+layout (a fast-preset crop size or the whole slice, by --mix) and fills a batch of about
+--pixels-per-step pixels with random inpainting problems of it (data.py), a timestep per example
+(half of them in the band the fast preset visits, --t-focus), and regresses the manifest's
+prediction target (v by default) on the hole's pixels. EMA weights are what export.py ships.
+Deterministic for a given --seed on one machine (CPU); resumable from checkpoint.pt.
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import signal
+import sys
+import time
+import zlib
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data import CROP_FOR_SQUARE, ExampleSampler, find_subjects, load_subjects, subject_seed  # noqa: E402
+from diffusion import Diffusion  # noqa: E402
+from unet import InpaintUNet, count_params, macs_per_pixel  # noqa: E402
+
+FAST_BAND = (120, 520)  # the fast preset visits t = 166, 332, 499 (startFraction 0.5 of 1000, 3 steps)
+VAL_TIMESTEPS = (166, 332, 499)
+
+
+def parse_range(spec):
+    out = set()
+    for part in spec.split(","):
+        if not part:
+            continue
+        a, _, b = part.partition("-")
+        out.update(range(int(a), int(b or a) + 1))
+    return out
+
+
+def parse_mix(spec):
+    mix = {}
+    for part in spec.split(","):
+        k, v = part.split(":")
+        mix["full" if k == "full" else int(k)] = float(v)
+    total = sum(mix.values())
+    return {k: v / total for k, v in mix.items()}
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def split_subjects(paths, val_seeds, val_fraction):
+    train, val = [], []
+    for p in paths:
+        seed = subject_seed(p)
+        if seed is not None:
+            if seed < 1000 or seed >= 5000:
+                raise SystemExit(f"{p}: phantom seed {seed} is reserved for benchmarks (training seeds are 1000-4999)")
+            (val if seed in val_seeds else train).append(p)
+        else:
+            # Stable split of other data by a hash of the folder name (independent of what else is there).
+            bucket = zlib.crc32(os.path.basename(p.rstrip("/")).encode()) % 1000
+            (val if bucket < val_fraction * 1000 else train).append(p)
+    return train, val
+
+
+class Ema:
+    def __init__(self, model, decay):
+        self.decay = decay
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.updates = 0
+
+    @torch.no_grad()
+    def update(self, model):
+        self.updates += 1
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.shadow[k].mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                self.shadow[k].copy_(v)
+
+
+def batch_count(kind, pixels):
+    side = 256 if kind == "full" else CROP_FOR_SQUARE[kind]
+    return max(1, pixels // (side * side))
+
+
+def build_val_set(subjects, seed, pixels):
+    """Fixed validation problems: every crop layout and the whole slice, at the fast preset's timesteps."""
+    sampler = ExampleSampler(subjects, seed, p_jitter=0.0, p_drop_neighbour=0.0, flip=False)
+    g = torch.Generator().manual_seed(seed)
+    items = []
+    for kind in (8, 16, 32, 64, "full"):
+        n = batch_count(kind, pixels) if kind != "full" else 2
+        cond, x0, hole = sampler.batch(kind, n)
+        for t in VAL_TIMESTEPS:
+            noise = torch.randn(x0.shape, generator=g)
+            items.append((kind, t, torch.from_numpy(cond), torch.from_numpy(x0), torch.from_numpy(hole), noise))
+    return items
+
+
+@torch.no_grad()
+def validate(model, diffusion, items):
+    model.eval()
+    by = {}
+    for kind, t, cond, x0, hole, noise in items:
+        tt = torch.full((x0.shape[0],), t, dtype=torch.long)
+        xt = diffusion.q_sample(x0, tt, noise)
+        inp = cond.clone()
+        inp[:, 0:1] = xt
+        out = model(inp, tt.float())
+        target = diffusion.target(x0, noise, tt)
+        x0_hat = diffusion.predict_x0(out, xt, tt).clamp(-1, 1)
+        n = hole.sum().item()
+        loss = (((out - target) ** 2) * hole).sum().item() / n
+        mae = ((x0_hat - x0).abs() * hole).sum().item() / n * 127.5  # network units -> 0-255
+        key = f"{kind}"
+        acc = by.setdefault(key, {"loss": 0.0, "mae255": 0.0, "n": 0})
+        acc["loss"] += loss
+        acc["mae255"] += mae
+        acc["n"] += 1
+        acc[f"mae255_t{t}"] = mae
+    model.train()
+    out = {k: {"loss": v["loss"] / v["n"], "mae255": v["mae255"] / v["n"], **{m: v[m] for m in v if m.startswith("mae255_t")}} for k, v in by.items()}
+    out["loss"] = float(np.mean([v["loss"] for v in out.values()]))
+    out["mae255"] = float(np.mean([v["mae255"] for k, v in out.items() if isinstance(v, dict)]))
+    return out
+
+
+def lr_at(step, progress, base, warmup):
+    """Warm-up, then cosine decay to 10% over the run's progress (steps or time budget, whichever is further)."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    p = min(1.0, progress)
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="folder of preprocessed subjects (searched recursively)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--val-seeds", default="1400-1449")
+    ap.add_argument("--val-fraction", type=float, default=0.1, help="for data without phantom seeds")
+    ap.add_argument("--max-train-subjects", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--minutes", type=float, default=0, help="stop (and save) after this wall time")
+    ap.add_argument("--pixels-per-step", type=int, default=65536)
+    ap.add_argument("--mix", default="8:0.12,16:0.15,32:0.25,64:0.33,full:0.15")
+    ap.add_argument("--t-focus", type=float, default=0.5, help="fraction of timesteps drawn in the fast preset's band")
+    ap.add_argument("--prediction", default="v", choices=["epsilon", "v", "x0"])
+    ap.add_argument("--base", type=int, default=16)
+    ap.add_argument("--mults", default="1,2,4,4")
+    ap.add_argument("--blocks", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--seed", type=int, default=20261122)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--val-every", type=int, default=250)
+    ap.add_argument("--ckpt-every", type=int, default=100)
+    ap.add_argument("--rescan-every", type=int, default=0, help="look for new training subjects every N steps (data still being generated)")
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    log_path = os.path.join(args.out, "log.jsonl")
+
+    def log(msg, **fields):
+        rec = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "msg": msg, **fields}
+        print(json.dumps(rec), flush=True)
+        with open(log_path, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+    paths = find_subjects(args.data)
+    train_paths, val_paths = split_subjects(paths, parse_range(args.val_seeds), args.val_fraction)
+    if args.max_train_subjects:
+        train_paths = train_paths[: args.max_train_subjects]
+    if not train_paths or not val_paths:
+        raise SystemExit(f"need training and validation subjects; found {len(train_paths)} and {len(val_paths)} under {args.data}")
+    t0 = time.time()
+    if args.resume and os.path.exists(os.path.join(args.out, "checkpoint.pt")):
+        # Same subjects in the same order as when the checkpoint was written (the sampler's state refers to them).
+        had = torch.load(os.path.join(args.out, "checkpoint.pt"), map_location="cpu")["info"].get("trainSubjectOrder")
+        if had:
+            by_name = {os.path.basename(p.rstrip("/")): p for p in train_paths}
+            train_paths = [by_name[n] for n in had if n in by_name] + [p for p in train_paths if os.path.basename(p.rstrip("/")) not in set(had)]
+    train_subjects = load_subjects(train_paths, log=lambda m: log(m))
+    val_subjects = load_subjects(val_paths)
+    n_train_slices = sum(len(s.slices) for s in train_subjects)
+    log("data", train_subjects=len(train_subjects), val_subjects=len(val_subjects), train_slices=n_train_slices, seconds=round(time.time() - t0, 1))
+
+    model = InpaintUNet(base=args.base, mults=tuple(int(m) for m in args.mults.split(",")), blocks=args.blocks)
+    diffusion = Diffusion(args.prediction)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    ema = Ema(model, args.ema)
+    sampler = ExampleSampler(train_subjects, args.seed)
+    mix = parse_mix(args.mix)
+    kinds = list(mix.keys())
+    probs = np.array([mix[k] for k in kinds])
+    step = 0
+    elapsed = 0.0
+    history = []
+    ckpt_path = os.path.join(args.out, "checkpoint.pt")
+    if args.resume and os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        ema.shadow = ck["ema"]
+        ema.updates = ck["ema_updates"]
+        opt.load_state_dict(ck["optimizer"])
+        step = ck["step"]
+        elapsed = ck["info"]["trainingSeconds"]
+        history = ck["info"].get("validation", [])
+        sampler.rng.bit_generator.state = ck["sampler_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        log("resumed", step=step)
+    params = count_params(model)
+    log("model", parameters=params, macs_per_pixel=round(macs_per_pixel(model)), config=model.config, prediction=args.prediction)
+
+    val_items = build_val_set(val_subjects, 4242, 16384)
+    validated_on = sorted(s.name for s in val_subjects)
+    val_names = {os.path.basename(p.rstrip("/")) for p in val_paths}
+
+    def save(final=False):
+        info = {
+            "trainingSeconds": elapsed,
+            "steps": step,
+            "trainSubjects": sorted(s.name for s in sampler.subjects),
+            "trainSubjectOrder": [s.name for s in sampler.subjects],
+            "valSubjects": validated_on,
+            "trainSlices": len(sampler.pairs),
+            "args": vars(args),
+            "hardware": f"{cpu_name()} ({os.cpu_count()} cores, {args.threads} threads), PyTorch {torch.__version__} on CPU",
+            "validation": history,
+            "parameters": params,
+        }
+        state = {
+            "model": model.state_dict(),
+            "ema": ema.shadow,
+            "ema_updates": ema.updates,
+            "optimizer": opt.state_dict(),
+            "step": step,
+            "model_config": model.config,
+            "prediction": args.prediction,
+            "sampler_rng": sampler.rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+            "info": info,
+        }
+        tmp = ckpt_path + ".tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, ckpt_path)
+        if final:
+            log("saved", step=step, path=ckpt_path)
+
+    stop = {"now": False}
+
+    def on_signal(signum, _frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    ema_model = InpaintUNet(**model.config)
+    model.train()
+    window = []
+    while step < args.steps and not stop["now"]:
+        if args.minutes and elapsed >= args.minutes * 60:
+            log("time budget reached", step=step)
+            break
+        started = time.time()
+        kind = kinds[sampler.rng.choice(len(kinds), p=probs)]
+        cond, x0, hole = (torch.from_numpy(a) for a in sampler.batch(kind, batch_count(kind, args.pixels_per_step)))
+        b = x0.shape[0]
+        focus = torch.rand(b) < args.t_focus
+        t = torch.where(focus, torch.randint(FAST_BAND[0], FAST_BAND[1] + 1, (b,)), torch.randint(0, diffusion.T, (b,)))
+        noise = torch.randn_like(x0)
+        xt = diffusion.q_sample(x0, t, noise)
+        cond[:, 0:1] = xt
+        out = model(cond, t.float())
+        target = diffusion.target(x0, noise, t)
+        loss = (((out - target) ** 2) * hole).sum() / hole.sum().clamp(min=1)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, max(step / args.steps, elapsed / (args.minutes * 60) if args.minutes else 0.0), args.lr, args.warmup)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema.update(model)
+        step += 1
+        dt = time.time() - started
+        elapsed += dt
+        window.append((float(loss), dt, str(kind)))
+        if step % 25 == 0:
+            losses = [w[0] for w in window]
+            log("train", step=step, loss=round(float(np.mean(losses)), 5), sec_per_step=round(float(np.mean([w[1] for w in window])), 3), lr=round(opt.param_groups[0]["lr"], 7), elapsed_min=round(elapsed / 60, 1))
+            window = []
+        if step % args.val_every == 0 or step == args.steps:
+            ema_model.load_state_dict(ema.shadow)
+            v = validate(ema_model, diffusion, val_items)
+            history.append({"step": step, "elapsedMinutes": round(elapsed / 60, 1), **v})
+            log("val", step=step, loss=round(v["loss"], 5), mae255=round(v["mae255"], 3), detail={k: round(d["mae255"], 2) for k, d in v.items() if isinstance(d, dict)})
+        if step % args.ckpt_every == 0:
+            save()
+        if args.rescan_every and step % args.rescan_every == 0:
+            known = {s.name for s in sampler.subjects} | val_names
+            fresh = [p for p in split_subjects(find_subjects(args.data), parse_range(args.val_seeds), args.val_fraction)[0] if os.path.basename(p.rstrip("/")) not in known]
+            if args.max_train_subjects:
+                fresh = fresh[: max(0, args.max_train_subjects - len(sampler.subjects))]
+            if fresh:
+                sampler.add_subjects(load_subjects(fresh))
+                log("added subjects", added=len(fresh), train_subjects=len(sampler.subjects), train_slices=len(sampler.pairs))
+    save(final=True)
+
+
+if __name__ == "__main__":
+    main()
