@@ -12,6 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { dice } from '../src/main/core/metrics/overlap';
 import { classicalBrainMask } from '../src/main/core/preprocess/brain-mask';
 import { prepareStack } from '../src/main/core/preprocess/geometry';
 import { generateCase } from '../src/main/core/synth/case';
@@ -43,18 +44,6 @@ interface CaseRow {
   extractWallMs: number;
   extractCpuMs: number;
   prepareWallMs: number;
-}
-
-function dice(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let sa = 0;
-  let sb = 0;
-  for (let p = 0; p < a.length; p++) {
-    inter += a[p] & b[p];
-    sa += a[p];
-    sb += b[p];
-  }
-  return sa + sb ? (2 * inter) / (sa + sb) : 1;
 }
 
 function timed<T>(fn: () => T): { value: T; wallMs: number; cpuMs: number } {

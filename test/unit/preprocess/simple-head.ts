@@ -62,14 +62,4 @@ export function simpleHead(dims: Vec3 = [96, 96, 8], spacingMm: Vec3 = [2.4, 2.4
   return { volume, truth };
 }
 
-export function dice(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let sa = 0;
-  let sb = 0;
-  for (let p = 0; p < a.length; p++) {
-    inter += a[p] & b[p];
-    sa += a[p];
-    sb += b[p];
-  }
-  return sa + sb === 0 ? 1 : (2 * inter) / (sa + sb);
-}
+export { dice } from '../../../src/main/core/metrics/overlap';
