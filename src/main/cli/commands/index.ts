@@ -7,10 +7,12 @@ import { infoCommand } from './info';
 import { analyzeCommand } from './analyze';
 import { thresholdCommand } from './threshold';
 import { inpaintCommand } from './inpaint';
+import { reportCommand } from './report';
+import { exportCommand } from './export';
 
 /**
  * Every subcommand, in help order. Each lives in its own file and is thin over services/core.
  * Add a command by importing it here and appending it to the list.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [serveCommand, importCommand, brainMaskCommand, preprocessCommand, infoCommand, analyzeCommand, thresholdCommand, inpaintCommand];
+export const commands: CliCommand<any>[] = [serveCommand, importCommand, brainMaskCommand, preprocessCommand, infoCommand, analyzeCommand, thresholdCommand, inpaintCommand, reportCommand, exportCommand];
