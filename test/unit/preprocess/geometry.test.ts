@@ -141,6 +141,24 @@ describe('pad/crop and area resize', () => {
     expect(back[150 + 300 * 140]).toBeCloseTo(0.5, 5);
   });
 
+  it('bilinear inverse reproduces a linear ramp exactly inside the frame', () => {
+    for (const spacing of [0.45, 0.7]) {
+      const dims: Vec3 = [300, 280, 2];
+      const vol = volumeOf(dims, [spacing, spacing, 5], () => 30);
+      const st = prepareStack(vol, ellipseMask(dims, 150, 140, 80, 90));
+      const ramp = new Float32Array(256 * 256 * 2);
+      for (let p = 0; p < ramp.length; p++) ramp[p] = (p % 256) + 3 * (Math.floor(p / 256) % 256);
+      const back = inverseToNative(ramp, st.transform, { interpolation: 'bilinear' });
+      const [x0, y0] = st.transform.frameOriginNative;
+      const [fx, fy] = st.transform.nativePixelsPerFramePixel;
+      for (const [i, j] of [[100, 100], [151, 77], [200, 190]]) {
+        const c = (i + 0.5 - x0) / (2 * fx) - 0.5;
+        const d = (j + 0.5 - y0) / (2 * fy) - 0.5;
+        expect(back[i + 300 * (j + 280)]).toBeCloseTo(c + 3 * d, 3);
+      }
+    }
+  });
+
   it('output grid geometry overlays the native image', () => {
     const dims: Vec3 = [512, 512, 2];
     const vol = volumeOf(dims, [0.45, 0.45, 5], () => 0);

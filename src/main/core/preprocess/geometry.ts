@@ -117,33 +117,43 @@ function areaWeights(nativeLength: number, x0: number, f: number, outputLength: 
   return { start, count, index: Int32Array.from(index), weight: Float32Array.from(weight) };
 }
 
-/** In-plane bounding-box centre (native pixel-centre coordinates) of all mask voxels, or null if empty. */
-export function maskBoundingBoxCentre(mask: ArrayLike<number>, dims: Vec3): [number, number] | null {
+/** In-plane bounding box [minI, maxI, minJ, maxJ] (inclusive) of all mask voxels over every slice, or null if empty. */
+export function maskBoundingBox(mask: ArrayLike<number>, dims: Vec3): [number, number, number, number] | null {
   const [nx, ny, nz] = dims;
   let minI = nx;
   let maxI = -1;
   let minJ = ny;
   let maxJ = -1;
+  // Most rows of a study hold no brain: test them four bytes at a time when the layout allows.
+  const words = mask instanceof Uint8Array && mask.byteOffset % 4 === 0 && nx % 4 === 0 ? new Uint32Array(mask.buffer, mask.byteOffset, (nx * ny * nz) >> 2) : null;
+  const wordsPerRow = nx >> 2;
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       const row = (k * ny + j) * nx;
-      let rowMin = -1;
-      let rowMax = -1;
-      for (let i = 0; i < nx; i++) {
-        if (mask[row + i]) {
-          if (rowMin < 0) rowMin = i;
-          rowMax = i;
-        }
+      if (words) {
+        let any = 0;
+        const w0 = row >> 2;
+        for (let w = w0; w < w0 + wordsPerRow; w++) any |= words[w];
+        if (!any) continue;
       }
-      if (rowMin >= 0) {
-        if (rowMin < minI) minI = rowMin;
-        if (rowMax > maxI) maxI = rowMax;
-        if (j < minJ) minJ = j;
-        if (j > maxJ) maxJ = j;
-      }
+      let first = 0;
+      while (first < nx && !mask[row + first]) first++;
+      if (first === nx) continue;
+      let last = nx - 1;
+      while (!mask[row + last]) last--;
+      if (first < minI) minI = first;
+      if (last > maxI) maxI = last;
+      if (j < minJ) minJ = j;
+      if (j > maxJ) maxJ = j;
     }
   }
-  return maxI < 0 ? null : [(minI + maxI) / 2, (minJ + maxJ) / 2];
+  return maxI < 0 ? null : [minI, maxI, minJ, maxJ];
+}
+
+/** In-plane bounding-box centre (native pixel-centre coordinates) of all mask voxels, or null if empty. */
+export function maskBoundingBoxCentre(mask: ArrayLike<number>, dims: Vec3): [number, number] | null {
+  const box = maskBoundingBox(mask, dims);
+  return box ? [(box[0] + box[1]) / 2, (box[2] + box[3]) / 2] : null;
 }
 
 function chooseMode(spacingMm: Vec3, policy: SpacingPolicy, target: number): 'pixels' | 'resample' {
@@ -164,6 +174,7 @@ export function planTransform(
   volume: Pick<Volume, 'dims' | 'spacing' | 'origin' | 'direction'>,
   brainMask: ArrayLike<number> | null,
   options: Pick<PrepareOptions, 'spacing' | 'targetPixelSpacingMm' | 'window' | 'skullStrip'> = {},
+  box: [number, number, number, number] | null = brainMask ? maskBoundingBox(brainMask, volume.dims) : null,
 ): PreprocessTransform {
   const { dims, spacing } = volume;
   const target = options.targetPixelSpacingMm ?? REFERENCE_PIXEL_SPACING_MM;
@@ -171,7 +182,7 @@ export function planTransform(
   if (!(spacing[0] > 0 && spacing[1] > 0)) throw new AppError('BAD_REQUEST', 'The image has no valid pixel spacing; it cannot be resampled.');
   const mode = chooseMode(spacing, options.spacing ?? 'auto', target);
   const f: [number, number] = mode === 'pixels' ? [1, 1] : [target / spacing[0], target / spacing[1]];
-  const centre = (brainMask && maskBoundingBoxCentre(brainMask, dims)) ?? [(dims[0] - 1) / 2, (dims[1] - 1) / 2];
+  const centre: [number, number] = box ? [(box[0] + box[1]) / 2, (box[2] + box[3]) / 2] : [(dims[0] - 1) / 2, (dims[1] - 1) / 2];
   const origin: [number, number] = [0, 0];
   for (const t of [0, 1] as const) {
     // Frame centre (edge coordinate 256) lands on the centre of the brain's middle pixel.
@@ -233,48 +244,96 @@ export function prepareStack(volume: Volume, brainMask: Uint8Array, options: Pre
   const n = nx * ny;
   if (brainMask.length !== n * nz) throw new AppError('GEOMETRY_MISMATCH', `The brain mask has ${brainMask.length} voxels but the image has ${n * nz}; they must share one grid.`);
   if (volume.intensityUnit !== 'HU') assertCtLike(volume);
-  const transform = planTransform(volume, brainMask, options);
+  const box = maskBoundingBox(brainMask, volume.dims);
+  const transform = planTransform(volume, brainMask, options, box);
   const size = transform.outputSize;
-  const [fx, fy] = transform.nativePixelsPerFramePixel;
-  const wx = areaWeights(nx, transform.frameOriginNative[0], fx, size);
-  const wy = areaWeights(ny, transform.frameOriginNative[1], fy, size);
   const images256 = new Float32Array(size * size * nz);
   const masks256 = new Uint8Array(size * size * nz);
+  const fill = transform.mode === 'pixels' ? fillSlicePixelMode : resampledSliceFiller(volume.dims, transform);
+  for (let k = 0; k < nz; k++) {
+    throwIfAborted(options.signal);
+    fill(volume.data, brainMask, k, volume.dims, transform, images256.subarray(k * size * size, (k + 1) * size * size), masks256.subarray(k * size * size, (k + 1) * size * size));
+    options.onProgress?.({ stage: 'preprocess', done: k + 1, total: nz });
+  }
+  return { size, sliceCount: nz, images256, masks256, transform, warnings: frameWarnings(brainMask, volume.dims, transform, box) };
+}
+
+type SliceFiller = (hu: ArrayLike<number>, mask: Uint8Array, k: number, dims: Vec3, t: PreprocessTransform, image: Float32Array, mask256: Uint8Array) => void;
+
+/**
+ * The method's own mapping, fused: each output pixel is the mean of a 2x2 block of windowed
+ * (and skull-stripped) native pixels, padding counting as 0; the mask pixel is set when at least
+ * half the block is brain.
+ */
+const fillSlicePixelMode: SliceFiller = (hu, mask, k, dims, t, image, mask256) => {
+  const [nx, ny] = dims;
+  const size = t.outputSize;
+  const [ox, oy] = t.frameOriginNative;
+  const low = t.window.centerHu - t.window.widthHu / 2;
+  const scale = 1 / t.window.widthHu;
+  const strip = t.skullStripped;
+  const base = k * nx * ny;
+  for (let d = 0; d < size; d++) {
+    for (let c = 0; c < size; c++) {
+      let sum = 0;
+      let brain = 0;
+      for (let dj = 0; dj < 2; dj++) {
+        const j = oy + 2 * d + dj;
+        if (j < 0 || j >= ny) continue;
+        for (let di = 0; di < 2; di++) {
+          const i = ox + 2 * c + di;
+          if (i < 0 || i >= nx) continue;
+          const p = base + j * nx + i;
+          const m = mask[p] ? 1 : 0;
+          brain += m;
+          if (strip && !m) continue;
+          const w = (hu[p] - low) * scale;
+          sum += w > 0 ? (w < 1 ? w : 1) : 0;
+        }
+      }
+      image[d * size + c] = sum * 0.25;
+      mask256[d * size + c] = brain >= 2 ? 1 : 0;
+    }
+  }
+};
+
+/** The general path (resampled grids): separable box weights over native pixels. */
+function resampledSliceFiller(dims: Vec3, t: PreprocessTransform): SliceFiller {
+  const [nx, ny] = dims;
+  const n = nx * ny;
+  const size = t.outputSize;
+  const wx = areaWeights(nx, t.frameOriginNative[0], t.nativePixelsPerFramePixel[0], size);
+  const wy = areaWeights(ny, t.frameOriginNative[1], t.nativePixelsPerFramePixel[1], size);
   const slice = new Float32Array(n);
   const maskSlice = new Float32Array(n);
   const scratch = new Float32Array(ny * size);
   const maskOut = new Float32Array(size * size);
-  const strip = transform.skullStripped;
-  for (let k = 0; k < nz; k++) {
-    throwIfAborted(options.signal);
+  return (hu, mask, k, _dims, tr, image, mask256) => {
     const base = k * n;
-    applyWindow(volume.data.subarray(base, base + n), transform.window, slice);
+    applyWindow(hu instanceof Float32Array || hu instanceof Int16Array ? hu.subarray(base, base + n) : Array.prototype.slice.call(hu, base, base + n), tr.window, slice);
     let any = 0;
     for (let p = 0; p < n; p++) {
-      const m = brainMask[base + p] ? 1 : 0;
+      const m = mask[base + p] ? 1 : 0;
       maskSlice[p] = m;
       any |= m;
-      if (strip && !m) slice[p] = 0;
+      if (tr.skullStripped && !m) slice[p] = 0;
     }
-    resizeSlice(slice, nx, ny, wx, wy, size, scratch, images256.subarray(k * size * size, (k + 1) * size * size));
-    if (any) {
-      resizeSlice(maskSlice, nx, ny, wx, wy, size, scratch, maskOut);
-      const m256 = masks256.subarray(k * size * size, (k + 1) * size * size);
-      // The small epsilon keeps exact half-covered pixels (2 of 4) in the mask despite float rounding.
-      for (let p = 0; p < size * size; p++) m256[p] = maskOut[p] >= 0.5 - 1e-6 ? 1 : 0;
-    }
-    options.onProgress?.({ stage: 'preprocess', done: k + 1, total: nz });
-  }
-  return { size, sliceCount: nz, images256, masks256, transform, warnings: frameWarnings(brainMask, volume.dims, transform) };
+    resizeSlice(slice, nx, ny, wx, wy, size, scratch, image);
+    if (!any) return;
+    resizeSlice(maskSlice, nx, ny, wx, wy, size, scratch, maskOut);
+    // The small epsilon keeps exact half-covered pixels in the mask despite float rounding.
+    for (let p = 0; p < size * size; p++) mask256[p] = maskOut[p] >= 0.5 - 1e-6 ? 1 : 0;
+  };
 }
 
 /** Warns when brain voxels fall outside the frame (they are lost to the model). */
-function frameWarnings(mask: ArrayLike<number>, dims: Vec3, t: PreprocessTransform): string[] {
+function frameWarnings(mask: ArrayLike<number>, dims: Vec3, t: PreprocessTransform, box: [number, number, number, number] | null): string[] {
   const [nx, ny, nz] = dims;
   const inside = (x: number, axis: 0 | 1) => {
     const a = (x + 0.5 - t.frameOriginNative[axis]) / t.nativePixelsPerFramePixel[axis];
     return a >= 0 && a < t.frameSize;
   };
+  if (!box || (inside(box[0], 0) && inside(box[1], 0) && inside(box[2], 1) && inside(box[3], 1))) return [];
   const colIn = Uint8Array.from({ length: nx }, (_, i) => (inside(i, 0) ? 1 : 0));
   const rowIn = Uint8Array.from({ length: ny }, (_, j) => (inside(j, 1) ? 1 : 0));
   let lost = 0;
@@ -283,7 +342,6 @@ function frameWarnings(mask: ArrayLike<number>, dims: Vec3, t: PreprocessTransfo
       const row = (k * ny + j) * nx;
       for (let i = 0; i < nx; i++) if (mask[row + i] && !(colIn[i] && rowIn[j])) lost++;
     }
-  if (!lost) return [];
   const widthMm = t.frameSize * t.framePixelSpacingMm[0];
   return [`Part of the brain (${lost} voxels) lies outside the ${t.frameSize}-pixel analysis frame (${widthMm.toFixed(0)} mm wide) and is not analysed; resampling to ${REFERENCE_PIXEL_SPACING_MM} mm pixels avoids this.`];
 }
@@ -336,8 +394,22 @@ export function inverseToNative(map256Stack: ArrayLike<number>, transform: Prepr
   const ax = inverseAxis(nx, transform.frameOriginNative[0], transform.nativePixelsPerFramePixel[0], size, interpolation);
   const ay = inverseAxis(ny, transform.frameOriginNative[1], transform.nativePixelsPerFramePixel[1], size, interpolation);
   const out = new Float32Array(nx * ny * nz);
+  // Bilinear is separable: interpolate each output row across the native columns once, then
+  // blend two such rows per native row.
+  const rows = interpolation === 'bilinear' ? new Float32Array(size * nx) : null;
   for (let k = 0; k < nz; k++) {
     const src = k * size * size;
+    if (rows) {
+      for (let d = 0; d < size; d++) {
+        const srcRow = src + d * size;
+        for (let i = 0; i < nx; i++) {
+          const c0 = ax.i0[i];
+          if (c0 < 0) continue;
+          const wc = ax.w1[i];
+          rows[d * nx + i] = map256Stack[srcRow + c0] * (1 - wc) + map256Stack[srcRow + ax.i1[i]] * wc;
+        }
+      }
+    }
     for (let j = 0; j < ny; j++) {
       const dst = (k * ny + j) * nx;
       const r0 = ay.i0[j];
@@ -345,23 +417,17 @@ export function inverseToNative(map256Stack: ArrayLike<number>, transform: Prepr
         out.fill(fill, dst, dst + nx);
         continue;
       }
-      const r1 = ay.i1[j];
-      const wr = ay.w1[j];
+      if (rows) {
+        const a = r0 * nx;
+        const b = ay.i1[j] * nx;
+        const wr = ay.w1[j];
+        for (let i = 0; i < nx; i++) out[dst + i] = ax.i0[i] < 0 ? fill : rows[a + i] * (1 - wr) + rows[b + i] * wr;
+        continue;
+      }
+      const srcRow = src + r0 * size;
       for (let i = 0; i < nx; i++) {
         const c0 = ax.i0[i];
-        if (c0 < 0) {
-          out[dst + i] = fill;
-          continue;
-        }
-        if (interpolation === 'nearest') {
-          out[dst + i] = map256Stack[src + r0 * size + c0];
-          continue;
-        }
-        const c1 = ax.i1[i];
-        const wc = ax.w1[i];
-        const top = map256Stack[src + r0 * size + c0] * (1 - wc) + map256Stack[src + r0 * size + c1] * wc;
-        const bottom = map256Stack[src + r1 * size + c0] * (1 - wc) + map256Stack[src + r1 * size + c1] * wc;
-        out[dst + i] = top * (1 - wr) + bottom * wr;
+        out[dst + i] = c0 < 0 ? fill : map256Stack[srcRow + c0];
       }
     }
   }
