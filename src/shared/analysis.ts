@@ -40,7 +40,7 @@ export const DEFAULT_READING_SETTINGS: ReadingSettings = readingSettingsSchema.p
 export function describeStrategy(s: ReadingSettings['strategy']): string {
   switch (s.kind) {
     case 'absolute':
-      return `score ≥ ${s.value}`;
+      return `score ≥ ${+s.value.toPrecision(3)}`;
     case 'percentile':
       return `top ${+(100 - s.percentile).toPrecision(4)}% of brain scores`;
     case 'zscore':

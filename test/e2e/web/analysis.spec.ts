@@ -1,0 +1,110 @@
+/**
+ * The reading workflow against the real server (real SQLite, real workers, real inference with
+ * the checked-in test model): generate a synthetic case with a hemorrhage, run the analysis from
+ * the UI, watch its progress reach the end, move the threshold slider and see the lesion list
+ * change, click a lesion and see the slice move there, toggle overlays and open the 3D view.
+ * Waits are on explicit signals only.
+ */
+import { decode } from 'fast-png';
+import type { Page } from '@playwright/test';
+import { test, expect, type ServerInfo } from '../server-fixture';
+
+const SCREENS = 'test-results/screens';
+
+async function rpc<T>(server: ServerInfo, method: string, params: unknown): Promise<T> {
+  const r = await fetch(`${server.origin}/api/rpc/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(params) });
+  const body = (await r.json()) as { result?: T; error?: { message: string } };
+  if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
+  return body.result as T;
+}
+
+async function waitJob(server: ServerInfo, jobId: string): Promise<{ status: string; error: unknown }> {
+  await expect
+    .poll(async () => (await rpc<{ status: string }>(server, 'jobs.get', { jobId })).status, { timeout: 120_000, intervals: [250] })
+    .not.toMatch(/queued|running/);
+  return rpc(server, 'jobs.get', { jobId });
+}
+
+/** Fraction of pixels in a screenshot region that are reddish-orange (heatmap / lesion colours). */
+async function warmFraction(page: Page, locator: ReturnType<Page['getByTestId']>): Promise<number> {
+  const png = decode(await locator.screenshot());
+  const ch = png.channels;
+  let warm = 0;
+  for (let p = 0; p < png.width * png.height; p++) {
+    const r = png.data[p * ch];
+    const g = png.data[p * ch + 1];
+    const b = png.data[p * ch + 2];
+    if (r > 150 && r > g + 60 && r > b + 80) warm++;
+  }
+  return warm / (png.width * png.height);
+}
+
+test.describe('analysis and reading', () => {
+  test('run an analysis, tune the threshold live, navigate lesions, overlays and 3D', async ({ server, page }) => {
+    test.setTimeout(300_000);
+    const { jobId } = await rpc<{ jobId: string }>(server, 'synth.start', { seed: 7, lesions: ['iph'], timepoints: 1, slices: 8 });
+    expect((await waitJob(server, jobId)).status).toBe('succeeded');
+
+    await page.goto(server.url);
+    await page.getByTestId('series-item').first().click();
+    await expect(page.getByTestId('viewer')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    const axial = page.getByTestId('viewport-axial');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    const before = await warmFraction(page, axial);
+
+    // Run with the diffusion test model (fast preset) from the analysis panel.
+    await page.getByTestId('inpainter-select').selectOption('diffusion');
+    await page.getByTestId('model-select').selectOption('test-tiny');
+    await page.getByTestId('run-analysis').click();
+    const job = page.locator('[data-testid="job"][data-kind="analysis"]').first();
+    await expect(job).toBeVisible();
+    await expect(job).toHaveAttribute('data-status', 'succeeded', { timeout: 240_000 });
+    await expect(job.locator('progress')).toHaveAttribute('value', '100');
+
+    // The finished run is selected and thresholded.
+    await expect(page.getByTestId('run-item')).toHaveCount(1);
+    await expect(page.getByTestId('lesion-count')).toBeVisible();
+    await expect(page.getByTestId('score-histogram')).toBeVisible();
+
+    // Move the slider to the top: fewer lesions; to the bottom third: more.
+    const slider = page.getByTestId('threshold-slider');
+    const count = async () => Number((await page.getByTestId('lesion-count').innerText()).split(' ')[0]);
+    await slider.fill(await slider.getAttribute('max') as string);
+    await expect.poll(count).toBe(0);
+    const max = Number(await slider.getAttribute('max'));
+    await slider.fill(String(max * 0.3));
+    await expect.poll(count, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect(page.getByTestId('lesion-row').first()).toBeVisible();
+
+    // Clicking a lesion moves the axial slice to it.
+    const row = page.getByTestId('lesion-row').last();
+    await row.click();
+    await expect(row).toHaveClass(/selected/);
+    const sliceAfter = await axial.getAttribute('data-slice');
+    const lesionSlices = (await row.locator('td').nth(2).innerText()).split(/[–-]/).map((s) => Number(s) - 1);
+    expect(Number(sliceAfter)).toBeGreaterThanOrEqual(lesionSlices[0]);
+    expect(Number(sliceAfter)).toBeLessThanOrEqual(lesionSlices[1] ?? lesionSlices[0]);
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+
+    // The overlay colours appear where the lesion is, and vanish when overlays are hidden.
+    await page.getByTestId('label-style').click();
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    const withOverlay = await warmFraction(page, axial);
+    expect(withOverlay).toBeGreaterThan(before + 0.0005);
+    await page.screenshot({ path: `${SCREENS}/reading-workspace.png` });
+    await page.getByTestId('toggle-overlays').click();
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    expect(await warmFraction(page, axial)).toBeLessThan(withOverlay);
+    await page.getByTestId('toggle-overlays').click();
+
+    // Flick to the healthy reconstruction and back.
+    await page.getByTestId('image-Healthy').click();
+    await expect(axial).toHaveAttribute('data-image', 'Healthy');
+    await page.getByTestId('image-original').click();
+
+    // The 3D view opens and reports a rendered frame.
+    await page.getByTestId('toggle-3d').click();
+    await expect(page.getByTestId('viewport-3d')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+    await page.screenshot({ path: `${SCREENS}/reading-3d.png` });
+  });
+});
