@@ -6,24 +6,30 @@ import { evenlySpacedTimesteps, partialTimesteps } from './schedule';
  *
  * `reference` is the seed method as published: DDPM with 250 respaced steps and RePaint
  * resampling (jump length 10, 10 resamplings: 2,410 network calls per chain), one chain per
- * phase mask over the whole 256x256 slice, one mask per network call. It exists to compare
- * against; on a CPU it takes days per slice.
+ * phase mask over the whole 256x256 slice, one mask per network call: about 171,000 calls for a
+ * slice with a typical brain (71 non-empty masks). It exists to compare against; on this 2-core
+ * CPU it would take hours per slice (bench/inpaint.ts extrapolates it from timed calls).
  *
- * `fast` is the default. What makes it fast, in order of effect (measured in bench/inpaint.ts):
- * 1. Context crops instead of whole slices. A square inpainted with a margin of context around
- *    it sees the same neighbourhood as in its phase mask (squares of one phase are 2 squares
- *    apart, so a crop never contains a second hole), and the 9 phases of a grid turn into
- *    independent crops that share one batch. The network evaluates about 10x fewer pixels per
- *    step than 72 whole-slice masks; every crop of a scale has the same size, so one scale is
- *    one batched call per step (split only by the memory limit).
- * 2. SDEdit-like partial noise: the chain starts from the classical (linear) fill of the hole,
- *    noised to 60 % of the chain, instead of from pure noise, so a few DDIM steps suffice; known
- *    pixels are still re-noised from the real image before every step, as in RePaint.
- * 3. DDIM (eta 0) with 4 steps and no resampling: the conditional model sees the known image
- *    and the mask, so the harmonisation RePaint's jumps buy for an unconditional model is not
- *    needed.
- * Quality of these settings must be confirmed with the trained model (issue 8 / scoring
- * benchmarks); every field can be overridden.
+ * `fast` is the default, designed against a budget of 10 s per slice on a 2-core CPU
+ * (measurements in bench/inpaint.ts; numbers for a typical slice):
+ * 1. Context crops instead of whole slices. Each square is inpainted in a crop twice its size
+ *    (the square plus half a square of real context on each side). Squares of one phase are two
+ *    squares apart, so a crop never holds a second hole and sees exactly the neighbourhood its
+ *    phase mask gives it; the 9 phases and both offsets of a scale become independent crops of
+ *    one size, batched together (split only by `maxBatchPixels`). The network evaluates 1.12 M
+ *    pixels per step instead of 4.65 M for 71 whole-slice masks. Tiling several same-phase
+ *    squares into one larger crop (`tileSquares`) was measured too: it wastes more pixels at the
+ *    brain's edge (x2 to x5) than larger inputs gain in throughput.
+ * 2. SDEdit-like partial noise: the chain starts from the linear-interpolation fill of the hole
+ *    noised to half the chain (t = 500 of 1000) instead of pure noise, so a few steps suffice;
+ *    the known pixels are still re-noised from the real image before every step (RePaint).
+ * 3. DDIM (eta 0) with 3 steps and no resampling: the model is conditioned on the known image
+ *    and the mask, so RePaint's jumps (which harmonise an unconditional model's fill with its
+ *    context) are not needed. 3 steps x 1.12 M pixels is the budget of a U-Net of ~1.5 M
+ *    parameters (base width 16-24) on this CPU.
+ * Result: 21 network calls per slice (8,148x fewer than the reference) and 3.4 M pixel
+ * evaluations (3,300x fewer). Quality of these settings must be confirmed with the trained model
+ * (issue 8 / scoring benchmarks); every field can be overridden.
  */
 export interface DiffusionPreset {
   name: string;
