@@ -45,7 +45,7 @@ export interface ReportPdfResult {
 const PAGE = { width: 595.28, height: 841.89 };
 const MARGIN_X = 40;
 const CONTENT_TOP = 70;
-const CONTENT_BOTTOM = PAGE.height - 52;
+const CONTENT_BOTTOM = PAGE.height - 45;
 const CONTENT_WIDTH = PAGE.width - 2 * MARGIN_X;
 
 const C = {
@@ -388,15 +388,17 @@ function placeImage(doc: Doc, png: Uint8Array, region: Region, view: AxialView, 
 function drawKeySlices(L: Layout, r: CaseReport, lesions: ReportLesion[], scale: HeatScale, opts: ReportPdfOptions): void {
   const shown = lesions.length;
   const total = r.lesions.filter((l) => l.included).length;
+  const gap = 8;
+  const box = (CONTENT_WIDTH - 2 * gap) / 3;
+  const blockH = 18 + box + 16;
+  // The title, legend and first lesion stay together.
+  L.ensure(70 + blockH + 6);
   L.sectionTitle(
     'Key slices',
     `Axial slice through each lesion's highest-scoring voxel at the brain window (W 80 / L 40 HU), radiological orientation (patient's right on the left). Left: overview; middle: zoom without overlay; right: zoom with the anomaly score.${shown < total ? ` Shown for the ${shown} largest of ${total} lesions.` : ''}`,
   );
   drawHeatLegend(L, scale);
   const view = axialView(r.grid);
-  const gap = 8;
-  const box = (CONTENT_WIDTH - 2 * gap) / 3;
-  const blockH = 18 + box + 16;
   const hu = r.images.hu;
   lesions.forEach((l, index) => {
     throwIfAborted(opts.signal);
@@ -558,11 +560,11 @@ function drawReview(L: Layout, r: CaseReport): void {
     L,
     [
       { title: 'Time', width: 92 },
-      { title: 'Reader', width: 80 },
-      { title: 'Lesion', width: 40 },
-      { title: 'Decision', width: 56 },
-      { title: 'Type', width: 100 },
-      { title: 'Note', width: CONTENT_WIDTH - 368, wraps: true },
+      { title: 'Reader', width: 74 },
+      { title: 'Lesion', width: 36 },
+      { title: 'Decision', width: 52 },
+      { title: 'Type', width: 118 },
+      { title: 'Note', width: CONTENT_WIDTH - 372, wraps: true },
     ],
     review.edits.map((e) => ({
       values: [formatDateTime(e.at), e.author, `#${e.lesionLabel}`, e.status[0].toUpperCase() + e.status.slice(1), describeLesionType(e.type)?.label ?? '', e.note ?? ''],
