@@ -147,6 +147,8 @@ describe('classical brain extraction: robustness', () => {
   it('refuses windowed grey values', () => {
     const h = simpleHead([32, 32, 2]);
     expect(() => assertCtLike({ ...h.volume, intensityUnit: 'windowed' })).toThrow(/windowed/);
+    // PNG stacks are mapped back to HU by the reader, but bone and air were clipped away.
+    expect(() => classicalBrainMask({ ...h.volume, meta: { source: 'png' } })).toThrow(expect.objectContaining({ code: 'NOT_CT', message: expect.stringMatching(/PNG/) }));
   });
 
   it('reports NO_BRAIN for air, an empty skull and a water phantom', () => {

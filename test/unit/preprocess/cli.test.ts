@@ -63,6 +63,14 @@ describe('CLI brain-mask and preprocess', () => {
     const json = JSON.parse(readFileSync(join(outDir, 'preprocess.json'), 'utf8'));
     expect(json.transform.mode).toBe('resample');
     expect(json.brainMask.method).toBe('classical');
+
+    // A given mask (e.g. a corrected one) replaces the extraction; one on another grid is refused.
+    const given = join(outDir, 'brainmask.nii.gz');
+    const r2 = await cli(['preprocess', input, '--mask', given, '--out', join(dir, 'pp2'), '--json']);
+    expect(r2.code).toBe(0);
+    expect(JSON.parse(r2.out).brainMask).toEqual({ source: 'given' });
+    const r3 = await cli(['preprocess', input, '--mask', join(outDir, 'brainmask256.nii.gz'), '--out', join(dir, 'pp3'), '--json']);
+    expect(JSON.parse(r3.out).error.code).toBe('GEOMETRY_MISMATCH');
   });
 
   it('gives clear errors for bad arguments and non-CT input', async () => {

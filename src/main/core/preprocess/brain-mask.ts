@@ -89,6 +89,13 @@ export function assertCtLike(volume: Pick<Volume, 'data' | 'intensityUnit' | 'me
     const name = MODALITY_NAMES[modality] ?? `a ${modality}`;
     throw new AppError('NOT_CT', `This series is ${name} scan (modality ${modality}); the analysis needs CT.`, { modality });
   }
+  if (volume.meta.source === 'png') {
+    throw new AppError(
+      'NOT_CT',
+      'This series was made from display-windowed PNG images: air, bone and blood were clipped to the window, so the brain cannot be extracted from it. Use the original DICOM or NIfTI, or give a brain mask made elsewhere.',
+      { source: 'png' },
+    );
+  }
   // 'raw' (a NIfTI without recorded units) goes on to the intensity test: a CT cropped inside the
   // skull has no air, so the reader could not call it HU, yet it is CT.
   if (volume.intensityUnit === 'windowed') {
@@ -296,50 +303,59 @@ function sliceCavity(data: ArrayLike<number>, base: number, closeSteps: number, 
   return boneCount > 0;
 }
 
-/** A slice that lost most of its brain next to a neighbour that has it, and the closings tried on it (x the normal radius). */
-const RESCUE_AREA_RATIO = 0.5;
+/** Share of the neighbours' common brain a slice must miss before it is redone, and must regain to be accepted. */
+const RESCUE_MISSING_RATIO = 0.5;
+const RESCUE_ACCEPT_RATIO = 0.6;
+/** Closings tried on such a slice, as multiples of the normal radius. */
 const RESCUE_CLOSING_FACTORS = [2, 4];
 
 /**
  * Slice-to-slice consistency the other way round: a gap in the skull wider than the closing
  * (a burr hole, a fracture, bone too thin to reach the threshold) lets the outside flood the
- * cavity, and that slice loses its brain while its neighbours keep theirs. Such a slice is redone
- * with a wider closing, kept within its neighbours' reach, and accepted only if that brings back
- * a plausible share of the neighbour's area. Returns the number of slices rescued.
+ * cavity, and that slice loses the brain its neighbours both have. Such a slice (missing most of
+ * the neighbours' common brain although that area holds tissue, not bone) is redone with a wider
+ * closing, kept to the neighbours' common brain plus 2 mm, and accepted when that brings most of
+ * it back. Vertex and skull-base slices, where the brain legitimately shrinks or the missing area
+ * is bone, do not qualify. Returns the number of slices rescued.
  */
 function rescueOpenSlices(mask: Uint8Array, data: ArrayLike<number>, nz: number, closeSteps: number, pixelMm: number, t: SliceTools): number {
   if (nz < 2) return 0;
   const { nx, ny, scratch, border } = t;
   const n = nx * ny;
-  const area = (k: number) => {
-    let c = 0;
-    for (let p = k * n; p < (k + 1) * n; p++) c += mask[p];
-    return c;
-  };
-  const areas = Array.from({ length: nz }, (_, k) => area(k));
   const envelope = new Uint8Array(n);
   const trial = new Uint8Array(n);
   const holes = new Uint8Array(n);
-  const marginSteps = Math.max(2, Math.round(8 / pixelMm));
-  const minReferencePixels = (10 * 100) / (pixelMm * pixelMm); // 10 cm²
+  const marginSteps = Math.max(1, Math.round(2 / pixelMm));
+  const minPixels = (10 * 100) / (pixelMm * pixelMm); // 10 cm²
   let rescued = 0;
   for (let k = 0; k < nz; k++) {
-    const reference = Math.max(k > 0 ? areas[k - 1] : 0, k < nz - 1 ? areas[k + 1] : 0);
-    if (reference < minReferencePixels || areas[k] >= RESCUE_AREA_RATIO * reference) continue;
-    envelope.fill(0);
-    for (const kk of [k - 1, k + 1]) if (kk >= 0 && kk < nz) for (let p = 0; p < n; p++) envelope[p] |= mask[kk * n + p];
+    const base = k * n;
+    const below = k > 0 ? base - n : -1;
+    const above = k < nz - 1 ? base + n : -1;
+    let common = 0;
+    let kept = 0;
+    let tissue = 0;
+    for (let p = 0; p < n; p++) {
+      const e = (below < 0 || mask[below + p]) && (above < 0 || mask[above + p]) ? 1 : 0;
+      envelope[p] = e;
+      if (!e) continue;
+      common++;
+      kept += mask[base + p];
+      const v = data[base + p];
+      if (v >= TISSUE_FLOOR_HU && v < BONE_HU) tissue++;
+    }
+    if (common < minPixels || kept >= (1 - RESCUE_MISSING_RATIO) * common || tissue < RESCUE_MISSING_RATIO * common) continue;
     dilateInPlace(envelope, 0, nx, ny, marginSteps, scratch);
     for (const factor of RESCUE_CLOSING_FACTORS) {
-      sliceCavity(data, k * n, closeSteps * factor, t, trial, 0);
-      let c = 0;
+      sliceCavity(data, base, closeSteps * factor, t, trial, 0);
+      let regained = 0;
       for (let p = 0; p < n; p++) {
-        trial[p] &= envelope[p] | mask[k * n + p];
-        c += trial[p];
+        trial[p] &= envelope[p] | mask[base + p];
+        regained += trial[p];
       }
-      if (c < RESCUE_AREA_RATIO * reference) continue;
+      if (regained < RESCUE_ACCEPT_RATIO * common) continue;
       fillHolesInPlace(trial, 0, nx, ny, scratch, holes, border);
-      for (let p = 0; p < n; p++) mask[k * n + p] |= trial[p];
-      areas[k] = area(k);
+      for (let p = 0; p < n; p++) mask[base + p] |= trial[p];
       rescued++;
       break;
     }
