@@ -31,6 +31,9 @@ describe('classical brain extraction: robustness', () => {
     const r = classicalBrainMask(h.volume);
     expect(dice(r.mask, h.truth)).toBeGreaterThan(0.97);
     expect(r.stats.volumeMl).toBeGreaterThan(300);
+    // DICOM series arrive as Int16Array: same result.
+    const asInt16 = classicalBrainMask({ ...h.volume, data: Int16Array.from(h.volume.data, Math.round) });
+    expect(dice(asInt16.mask, r.mask)).toBeGreaterThan(0.995);
   });
 
   it('keeps a bright subdural collection and a dark infarct inside the mask', () => {
