@@ -4,10 +4,12 @@
  * wait is on an explicit signal (data-ready and friends on the viewports), never a sleep.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decode } from 'fast-png';
+import { build } from 'vite';
+import react from '@vitejs/plugin-react';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
 import { test, expect, type ServerInfo } from '../server-fixture';
 import type { Volume } from '../../../src/main/core/volume';
@@ -304,5 +306,253 @@ test.describe('reading viewer', () => {
     await page.screenshot({ path: `${SCREENS}/viewer-help.png` });
     await page.keyboard.press('Escape');
     await expect(page.getByTestId('help-overlay')).toHaveCount(0);
+  });
+});
+
+/**
+ * A page that mounts the real Viewer with overlays, as the analysis will feed it. The overlays
+ * are derived in the page from the phantom's own voxels (lesion = 58..100 HU, ventricles as a
+ * second label, brain = flood fill inside the skull, healthy = lesion painted over with brain,
+ * score = |HU - healthy brain| / 40), so the test knows where every colour must appear.
+ */
+const HARNESS_TSX = `
+import { StrictMode, useEffect, useRef, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { TransportProvider, useApi } from '${resolve('src/renderer/src/api/context')}';
+import { Viewer, type AlternateImage, type CursorInfo, type ScoreMapLayer, type ViewerHandle, type VoxelIndex } from '${resolve('src/renderer/src/viewer')}';
+import '${resolve('src/renderer/src/styles.css')}';
+
+interface Layers { score: ScoreMapLayer; labels: Uint8Array; brain: Uint8Array; alternates: AlternateImage[] }
+
+function derive(hu: Int16Array, dims: number[]): Layers {
+  const [nx, ny, nz] = dims;
+  const n = hu.length;
+  const brain = new Uint8Array(n);
+  // Per slice, flood from the centre through everything that is not bone or air.
+  const stack: number[] = [];
+  for (let k = 0; k < nz; k++) {
+    const base = k * nx * ny;
+    const seed = base + (ny >> 1) * nx + (nx >> 1);
+    if (hu[seed] < -100 || hu[seed] > 200) continue;
+    stack.push(seed);
+    brain[seed] = 1;
+    while (stack.length) {
+      const p = stack.pop()!;
+      const i = (p - base) % nx;
+      const j = Math.floor((p - base) / nx);
+      for (const q of [i > 0 ? p - 1 : -1, i < nx - 1 ? p + 1 : -1, j > 0 ? p - nx : -1, j < ny - 1 ? p + nx : -1]) {
+        if (q < 0 || brain[q] || hu[q] < -100 || hu[q] > 200) continue;
+        brain[q] = 1;
+        stack.push(q);
+      }
+    }
+  }
+  const labels = new Uint8Array(n);
+  const healthy = new Int16Array(n);
+  const difference = new Float32Array(n);
+  const score = new Float32Array(n);
+  for (let p = 0; p < n; p++) {
+    const v = hu[p];
+    labels[p] = brain[p] && v > 58 && v < 100 ? 1 : brain[p] && v < 15 ? 2 : 0;
+    healthy[p] = labels[p] === 1 ? 38 : v;
+    difference[p] = v - healthy[p];
+    score[p] = labels[p] === 1 ? Math.min(1, Math.abs(v - 38) / 40) : brain[p] ? Math.min(1, Math.abs(v - 38) / 200) : 0;
+  }
+  return {
+    score: { data: score, range: [0, 1], label: 'Anomaly score' },
+    labels,
+    brain,
+    alternates: [
+      { name: 'Healthy', data: healthy },
+      { name: 'Difference', data: difference, window: { centerHu: 0, widthHu: 100 } },
+    ],
+  };
+}
+
+function Harness() {
+  const api = useApi();
+  const params = new URLSearchParams(location.search);
+  const seriesId = params.get('series')!;
+  const lesion = params.get('lesion')!.split(',').map(Number);
+  const [layers, setLayers] = useState<Layers | null>(null);
+  const [focus, setFocus] = useState<(VoxelIndex & { zoom?: number }) | undefined>(undefined);
+  const [cursor, setCursor] = useState<CursorInfo | null>(null);
+  const handle = useRef<ViewerHandle>(null);
+  (window as unknown as { viewerHandle: typeof handle }).viewerHandle = handle;
+  useEffect(() => {
+    void (async () => {
+      const d = await api.call('series.get', { seriesId });
+      const hu = new Int16Array(await api.fetchBinary(d.voxelsPath));
+      setLayers(derive(hu, d.dims));
+    })();
+  }, [api, seriesId]);
+  if (!layers) return <p>deriving overlays…</p>;
+  return (
+    <div style={{ display: 'flex', flexDirection: 'column', height: '100vh' }}>
+      <div style={{ display: 'flex', gap: 8, padding: 4 }}>
+        <button data-testid="go-lesion" onClick={() => setFocus({ i: lesion[0], j: lesion[1], k: lesion[2], zoom: 2 })}>Go to lesion</button>
+        <span data-testid="harness-cursor">{cursor ? JSON.stringify({ label: cursor.label, score: cursor.score, value: cursor.value, alt: cursor.alternateValue }) : ''}</span>
+      </div>
+      <div style={{ flex: 1, minHeight: 0 }}>
+        <Viewer ref={handle} seriesId={seriesId} scoreMap={layers.score} labelMask={layers.labels} brainMask={layers.brain} alternateImages={layers.alternates} focus={focus} onCursor={setCursor} />
+      </div>
+    </div>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(<StrictMode><TransportProvider><Harness /></TransportProvider></StrictMode>);
+`;
+
+/**
+ * Builds the harness with Vite (sources in test-results, inside the repo so node_modules
+ * resolve) into the built renderer folder, so the real server serves it from its own origin.
+ * (A page Playwright fulfils itself counts as a public site; Chromium then blocks its
+ * WebSocket to the loopback server.)
+ */
+const HARNESS_OUT = resolve('out/renderer/viewer-harness');
+async function buildHarness(): Promise<void> {
+  const root = resolve('test-results/viewer-harness');
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'index.html'), '<!doctype html><html><head><meta charset="UTF-8"><title>Viewer harness</title></head><body><div id="root"></div><script type="module" src="./main.tsx"></script></body></html>');
+  writeFileSync(join(root, 'main.tsx'), HARNESS_TSX);
+  await build({ root, base: './', logLevel: 'warn', configFile: false, plugins: [react()], build: { outDir: HARNESS_OUT, emptyOutDir: true, chunkSizeWarningLimit: 8000 } });
+}
+
+/** RGB of the pixel at (x, y) of a decoded screenshot. */
+function rgbAt(png: ReturnType<typeof decode>, x: number, y: number): [number, number, number] {
+  const o = (Math.round(y) * png.width + Math.round(x)) * png.channels;
+  const d = png.data as Uint8Array;
+  return [d[o], d[o + 1], d[o + 2]];
+}
+
+/** Pixels whose colour matches `test`. */
+function countPixels(png: ReturnType<typeof decode>, test: (r: number, g: number, b: number) => boolean): number {
+  const d = png.data as Uint8Array;
+  let n = 0;
+  for (let o = 0; o < d.length; o += png.channels) if (test(d[o], d[o + 1], d[o + 2])) n++;
+  return n;
+}
+
+const isRed = (r: number, g: number, b: number) => r > 170 && g < 110 && b < 110;
+const isGrey = (r: number, g: number, b: number) => Math.abs(r - g) < 12 && Math.abs(g - b) < 12;
+
+test.describe('viewer overlays', () => {
+  let seriesId = '';
+  test.beforeAll(async ({ server, playwright }) => {
+    const request = await playwright.request.newContext();
+    seriesId = await importPhantom(server, request);
+    await request.dispose();
+    await buildHarness();
+  });
+  test.afterAll(() => rmSync(HARNESS_OUT, { recursive: true, force: true }));
+
+  test('heatmap, lesion labels (outline and filled), brain contour, alternate images, navigation and 3D surfaces', async ({ server, page }) => {
+    test.setTimeout(240_000);
+    const lesionVoxel = LESION.centreMm.map((mm, a) => Math.round(mm / PHANTOM.spacing[a]));
+    await page.goto(`${server.origin}/viewer-harness/index.html?token=${encodeURIComponent(server.token)}&series=${seriesId}&lesion=${lesionVoxel.join(',')}`);
+    const axial = page.getByTestId('viewport-axial');
+    await expect(axial).toHaveAttribute('data-ready', 'true', { timeout: 30_000 });
+    await expect(axial).toHaveAttribute('data-overlays', 'score,labels');
+    await expect(page.getByTestId('colorbar')).toBeVisible();
+
+    // Navigation request (what a lesion-list click sends): slice, centring and zoom follow.
+    await page.getByTestId('go-lesion').click();
+    await expect(axial).toHaveAttribute('data-slice', String(lesionVoxel[2]));
+    await expect(axial).toHaveAttribute('data-zoom', '2.00');
+    await expect(page.getByTestId('viewport-sagittal')).toHaveAttribute('data-slice', String(lesionVoxel[0]));
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    const box = (await axial.boundingBox())!;
+    // After centring, the lesion centre is the middle of the viewport; the lesion radius in pixels:
+    const fitMm = (PHANTOM.nx * PHANTOM.spacing[0]) / 2;
+    const pxPerMm = (2 * box.height) / 2 / (Math.max(fitMm, (fitMm * box.height) / box.width) * 1.04);
+    const rPx = LESION.radiusMm * pxPerMm;
+    const cx = box.width / 2;
+    const cy = box.height / 2;
+
+    // The cursor reports the label and score under it.
+    await page.mouse.move(box.x + cx, box.y + cy);
+    await expect(page.getByTestId('harness-cursor')).toContainText('"label":1');
+    await expect(page.getByTestId('cursor-readout-axial')).toContainText('Lesion 1');
+
+    // Outline only: the lesion's inside shows the anatomy (grey), its edge is red.
+    await page.keyboard.press('h');
+    await expect(axial).toHaveAttribute('data-overlays', 'labels');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    let shot = decode(await axial.screenshot({ path: `${SCREENS}/viewer-lesion-outline.png` }));
+    expect(isGrey(...rgbAt(shot, cx, cy))).toBe(true);
+    const ring = countPixels(shot, isRed);
+    expect(ring).toBeGreaterThan(2 * Math.PI * rPx * 0.5);
+    expect(ring).toBeLessThan(Math.PI * rPx * rPx * 0.6);
+
+    // Filled: the lesion's inside is red.
+    await page.keyboard.press('f');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    shot = decode(await axial.screenshot({ path: `${SCREENS}/viewer-lesion-filled.png` }));
+    expect(isRed(...rgbAt(shot, cx, cy))).toBe(true);
+    expect(isRed(...rgbAt(shot, cx + rPx * 0.5, cy))).toBe(true);
+    // Outside the lesion, normal brain stays grey.
+    expect(isGrey(...rgbAt(shot, cx + rPx * 1.3, cy - rPx * 1.5))).toBe(true);
+    expect(countPixels(shot, isRed)).toBeGreaterThan(Math.PI * rPx * rPx * 0.7);
+
+    // Heatmap only: hot colours on the lesion, the normal brain around it uncoloured.
+    await page.keyboard.press('l');
+    await page.keyboard.press('h');
+    await expect(axial).toHaveAttribute('data-overlays', 'score');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    shot = decode(await axial.screenshot({ path: `${SCREENS}/viewer-heatmap.png` }));
+    const [hr, hg, hb] = rgbAt(shot, cx, cy);
+    expect(hr).toBeGreaterThan(200);
+    expect(hr - hb).toBeGreaterThan(40);
+    expect(hg).toBeGreaterThan(100);
+    expect(isGrey(...rgbAt(shot, cx + rPx * 1.3, cy - rPx * 1.5))).toBe(true);
+
+    // Brain contour: cyan pixels appear.
+    await page.keyboard.press('b');
+    await expect(axial).toHaveAttribute('data-overlays', 'score,brain');
+    await page.getByTestId('layout-toggle').click();
+    await page.keyboard.press('r');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    shot = decode(await axial.screenshot({ path: `${SCREENS}/viewer-brain-contour.png` }));
+    expect(countPixels(shot, (r, g, b) => r < 140 && g > 170 && b > 200)).toBeGreaterThan(200);
+    await page.getByTestId('layout-toggle').click();
+
+    // Flicking to the healthy reconstruction: the lesion becomes brain.
+    await page.getByTestId('go-lesion').click();
+    await page.keyboard.press('o');
+    await expect(axial).toHaveAttribute('data-overlays', '');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    const original = rgbAt(decode(await axial.screenshot()), cx, cy)[0];
+    // (Space on the focused harness button would press that button.)
+    await page.getByTestId('viewer').focus();
+    await page.keyboard.press(' ');
+    await expect(axial).toHaveAttribute('data-image', 'Healthy');
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    const healthy = rgbAt(decode(await axial.screenshot({ path: `${SCREENS}/viewer-healthy.png` })), cx, cy)[0];
+    expect(original - healthy).toBeGreaterThan(60);
+    await page.getByTestId('image-Difference').click();
+    await expect(axial).toHaveAttribute('data-image', 'Difference');
+    await expect(axial).toHaveAttribute('data-window', '0/100');
+    await page.keyboard.press(' ');
+    await expect(axial).toHaveAttribute('data-image', 'original');
+    await expect(axial).toHaveAttribute('data-window', '40/80');
+    await page.keyboard.press('o');
+
+    // The imperative handle moves the crosshair too.
+    await page.evaluate(() => (globalThis as unknown as { viewerHandle: { current: { goTo(v: object): void } } }).viewerHandle.current.goTo({ i: 100, j: 120, k: 10 }));
+    await expect(page.getByTestId('viewer')).toHaveAttribute('data-position', '100,120,10');
+
+    // 3D: lesion surfaces (both labels) in colour.
+    await page.getByTestId('go-lesion').click();
+    await page.keyboard.press('l');
+    await page.keyboard.press('v');
+    const volume = page.getByTestId('viewport-3d');
+    await expect(volume).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
+    expect(Number(await volume.getAttribute('data-lesion-triangles'))).toBeGreaterThan(100);
+    await page.getByTestId('volume-preset').selectOption('none');
+    await expect(volume).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
+    const v3 = decode(await volume.screenshot({ path: `${SCREENS}/viewer-3d-lesions.png` }));
+    expect(countPixels(v3, (r, g, b) => r > 120 && r > g * 1.6 && r > b * 1.6)).toBeGreaterThan(50);
+    await page.screenshot({ path: `${SCREENS}/viewer-overlays-quad.png` });
   });
 });

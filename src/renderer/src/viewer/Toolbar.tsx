@@ -34,7 +34,15 @@ export function Toolbar(p: ToolbarProps) {
   const d = p.display;
   const sameWindow = (w: CtWindow) => windowKey(w) === windowKey(p.window);
   return (
-    <div className="viewer-toolbar" role="toolbar" aria-label="Viewer tools">
+    <div
+      className="viewer-toolbar"
+      role="toolbar"
+      aria-label="Viewer tools"
+      // A clicked button keeps no focus, so Space and Enter go on to the viewer's shortcuts.
+      onMouseDown={(e) => {
+        if ((e.target as HTMLElement).closest('button')) e.preventDefault();
+      }}
+    >
       {p.images.length > 1 && (
         <div className="tb-group" role="group" aria-label="Image">
           {p.images.map((name) => (

@@ -64,6 +64,8 @@ export class RenderSurface {
     this.view = vtkOpenGLRenderWindow.newInstance();
     this.renderWindow.addView(this.view);
     this.view.setContainer(container);
+    // Create the WebGL context now (vtk would on the first render), so the GPU can be asked for.
+    this.view.initialize();
     const canvas = this.view.getCanvas();
     if (canvas) {
       canvas.style.width = '100%';
