@@ -143,6 +143,12 @@ export const contract = {
     'Lesion volumes of two runs (e.g. two timepoints) and their change; says whether the grids match.',
   ),
 
+  'export.run': method<{ format: string; fileName: string; downloadPath: string; path: string; bytes: number; warnings: string[]; reviewed: boolean }>()(
+    'command',
+    z.object({ runId: id, format: z.enum(['pdf', 'seg', 'nifti', 'csv', 'json']), deidentify: z.boolean().default(false) }).strict(),
+    'Write a PDF report, DICOM SEG, NIfTI mask or lesion table of a run (with review edits); returns where to download it.',
+  ),
+
   'jobs.list': method<JobInfo[]>()('query', z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict(), 'Recent jobs, newest first.'),
   'jobs.get': method<JobInfo>()('query', z.object({ jobId: id }).strict(), 'One job.'),
   'jobs.cancel': method<{ cancelled: boolean }>()('command', z.object({ jobId: id }).strict(), 'Ask a running job to stop; it ends as cancelled.'),

@@ -15,6 +15,7 @@ import { LibraryService } from './library';
 import { AnalysisService } from './analysis';
 import { ReviewService } from './review';
 import { CompareService } from './compare';
+import { ExportService } from './export';
 import { ReviewRepository } from '../storage/repositories/review';
 import { RunsRepository } from '../storage/repositories/runs';
 import { listModels } from '../core/inpaint/model';
@@ -43,6 +44,7 @@ export class Services {
   readonly analysis: AnalysisService;
   readonly review: ReviewService;
   readonly compare: CompareService;
+  readonly exports: ExportService;
   readonly settings: SettingsRepository;
   private readonly handlers: Handlers;
 
@@ -61,6 +63,7 @@ export class Services {
     this.analysis = new AnalysisService({ runs: new RunsRepository(this.db), settings: this.settings, library: this.library, jobs: this.jobs, events: this.events, dataDir: options.dataDir });
     this.review = new ReviewService({ repo: new ReviewRepository(this.db), analysis: this.analysis, dataDir: options.dataDir });
     this.compare = new CompareService({ analysis: this.analysis, review: this.review, library: this.library });
+    this.exports = new ExportService({ analysis: this.analysis, review: this.review, library: this.library, dataDir: options.dataDir });
     this.handlers = {
       'app.info': async () => ({
         version: APP_VERSION,
@@ -83,6 +86,7 @@ export class Services {
       'review.undo': ({ runId }) => this.review.undo(runId),
       'review.redo': ({ runId }) => this.review.redo(runId),
       'review.discard': ({ runId }) => this.review.discard(runId),
+      'export.run': ({ runId, format, deidentify }) => this.exports.exportRun(runId, format, deidentify),
       'compare.runs': ({ runA, runB }) => this.compare.compare(runA, runB),
       'analysis.deleteRun': async ({ runId }) => ({ deleted: await this.analysis.deleteRun(runId) }),
       'studies.list': () => this.library.listStudies(),
@@ -120,6 +124,16 @@ export class Services {
   }
 
   async readBinary(path: string): Promise<{ bytes: Uint8Array; contentType: string }> {
+    const exp = /^exports\/([A-Za-z0-9-]{1,64})\/([A-Za-z0-9._-]{1,120})$/.exec(path);
+    if (exp && !exp[2].startsWith('.')) {
+      const types: Record<string, string> = { pdf: 'application/pdf', dcm: 'application/dicom', gz: 'application/gzip', csv: 'text/csv', json: 'application/json' };
+      try {
+        const buf = await readFile(join(this.options.dataDir, 'exports', exp[1], exp[2]));
+        return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), contentType: types[exp[2].split('.').pop() ?? ''] ?? 'application/octet-stream' };
+      } catch {
+        throw new AppError('NOT_FOUND', 'That export no longer exists; export it again.');
+      }
+    }
     const run = /^runs\/([A-Za-z0-9-]{1,64})\/(brain-mask|healthy|difference|score)(?:\/(absolute|squared|ssim)\/(max|mean|weighted))?$/.exec(path);
     if (run) return { bytes: await this.analysis.binary(run[1], run[2], run[3], run[4]), contentType: 'application/octet-stream' };
     const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail|truth)$/.exec(path);

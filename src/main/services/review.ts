@@ -262,6 +262,11 @@ export class ReviewService {
     return this.state(runId);
   }
 
+  /** The edited label volume as is (rejected lesions still labelled). */
+  async editedLabels(runId: string): Promise<Int16Array> {
+    return (await this.edited(runId)).labels;
+  }
+
   /**
    * The final lesion mask for reports and exports: the reviewed labels without rejected lesions,
    * or null when the run has not been reviewed (exports then use the run's own mask).

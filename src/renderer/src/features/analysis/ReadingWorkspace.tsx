@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useApi } from '../../api/context';
 import type { ReadingSettings } from '../../../../shared/analysis';
-import type { LesionInfo, RunInfo, SeriesSummary, StudySummary, ThresholdOutcome } from '../../../../shared/types';
-import { Viewer, type AlternateImage, type ScoreMapLayer, type VoxelIndex } from '../../viewer';
+import type { LesionInfo, ReviewState, RunInfo, SeriesSummary, StudySummary, ThresholdOutcome } from '../../../../shared/types';
+import { Viewer, type AlternateImage, type CursorInfo, type RGB, type ScoreMapLayer, type VoxelIndex } from '../../viewer';
+import { DEFAULT_BRUSH, ExportPanel, ReviewPanel, type BrushSettings } from './ReviewPanel';
 import { AnalysisPanel } from './AnalysisPanel';
 import { ThresholdPanel } from './ThresholdPanel';
 import { LesionList } from './LesionList';
@@ -24,6 +25,11 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
   const [saved, setSaved] = useState(false);
   const [focus, setFocus] = useState<(VoxelIndex & { zoom?: number }) | undefined>(undefined);
   const [selectedLesion, setSelectedLesion] = useState<number | null>(null);
+  const [review, setReview] = useState<ReviewState | null>(null);
+  const [brush, setBrush] = useState<BrushSettings>(DEFAULT_BRUSH);
+  const cursor = useRef<CursorInfo | null>(null);
+  const painting = useRef(false);
+  const brushBusy = useRef(false);
   const inFlight = useRef(false);
   const pending = useRef<{ runId: string; reading: ReadingSettings } | null>(null);
 
@@ -52,7 +58,10 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
     const run = runs.find((r) => r.id === runId);
     setOutcome(null);
     setSelectedLesion(null);
+    setReview(null);
+    setBrush(DEFAULT_BRUSH);
     setReading(run ? run.reading : null);
+    if (runId) api.call('review.get', { runId }).then(setReview, (e: Error) => setError(e.message));
     // Only a change of run resets the reading; later edits to the runs list must not.
   }, [runId]);
 
@@ -90,7 +99,45 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
 
   const layers = useRunLayers(runId, reading);
   const voxels = series.dims[0] * series.dims[1] * series.dims[2];
-  const labels = useMemo(() => (outcome && outcome.runId === runId ? labelVolume(outcome, voxels) : undefined), [outcome, runId, voxels]);
+  const reviewing = !!review?.started && review.runId === runId;
+  const labels = useMemo(() => {
+    if (reviewing) return labelVolume(review!, voxels);
+    return outcome && outcome.runId === runId ? labelVolume(outcome, voxels) : undefined;
+  }, [outcome, runId, voxels, review, reviewing]);
+  // Rejected lesions stay visible in grey so the reader sees what was dismissed.
+  const labelColors = useMemo(() => {
+    if (!reviewing) return undefined;
+    const colors: (RGB | undefined)[] = [];
+    for (const l of review!.lesions) if (l.status === 'rejected') colors[l.label] = [128, 128, 128];
+    return colors;
+  }, [review, reviewing]);
+
+  async function paintAtCursor() {
+    const c = cursor.current;
+    if (!brush.active || !c || !runId || brushBusy.current) return;
+    brushBusy.current = true;
+    try {
+      const next = await api.call('review.brush', {
+        runId,
+        target: brush.target,
+        mode: brush.mode,
+        center: [c.voxel.i, c.voxel.j, c.voxel.k],
+        radiusMm: brush.radiusMm,
+        sphere: brush.sphere,
+        ...(brush.target === 'lesion' && brush.mode === 'paint' && brush.label ? { label: brush.label } : {}),
+      });
+      setReview(next);
+      // Keep painting into the lesion a stroke started, instead of a new lesion per dab.
+      if (brush.target === 'lesion' && brush.mode === 'paint' && !brush.label) {
+        const drawn = next.lesions.filter((l) => l.origin === 'drawn').map((l) => l.label);
+        if (drawn.length) setBrush((b) => ({ ...b, label: Math.max(...drawn) }));
+      }
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      brushBusy.current = false;
+    }
+  }
   const scoreMap = useMemo<ScoreMapLayer | undefined>(() => {
     if (!layers.score || !outcome) return undefined;
     const cut = outcome.threshold.value;
@@ -123,8 +170,28 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
 
   return (
     <div className="reading" data-testid="reading-workspace">
-      <div className="viewer-host">
-        <Viewer seriesId={series.id} scoreMap={scoreMap} labelMask={labels} brainMask={layers.brainMask ?? undefined} alternateImages={alternates} focus={focus} />
+      <div
+        className={`viewer-host${brush.active ? ' brushing' : ''}`}
+        data-brush={brush.active ? brush.mode : 'off'}
+        onPointerDownCapture={() => {
+          painting.current = true;
+          void paintAtCursor();
+        }}
+        onPointerMoveCapture={(e) => {
+          if (painting.current && e.buttons === 1) void paintAtCursor();
+        }}
+        onPointerUpCapture={() => (painting.current = false)}
+      >
+        <Viewer
+          seriesId={series.id}
+          scoreMap={scoreMap}
+          labelMask={labels}
+          labelColors={labelColors}
+          brainMask={layers.brainMask ?? undefined}
+          alternateImages={alternates}
+          focus={focus}
+          onCursor={(c) => (cursor.current = c)}
+        />
       </div>
       <aside className="side-panel" aria-label="Analysis and reading">
         <div className="panel small series-head">
@@ -140,9 +207,30 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
           )}
         </div>
         <AnalysisPanel seriesId={series.id} runs={runs} selectedRunId={runId} onSelectRun={setRunId} />
-        {runId && reading && <ThresholdPanel reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
-        {runId && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
-        {!runId && error && (
+        {runId && reading && !reviewing && <ThresholdPanel reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
+        {runId && !reviewing && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
+        {runId && (
+          <ReviewPanel
+            runId={runId}
+            review={review}
+            onReview={setReview}
+            onStart={async () => {
+              if (!reading) return;
+              setReview(await api.call('review.start', { runId, reading }));
+            }}
+            brush={brush}
+            onBrush={setBrush}
+            selected={selectedLesion}
+            onSelectLesion={(label) => {
+              const l = review?.lesions.find((x) => x.label === label);
+              if (!l) return;
+              setSelectedLesion(label);
+              setFocus({ i: l.peakVoxel[0], j: l.peakVoxel[1], k: l.peakVoxel[2] });
+            }}
+          />
+        )}
+        {runId && <ExportPanel runId={runId} />}
+        {(!runId || reviewing) && error && (
           <div className="error-text small" role="alert">
             {error}
           </div>

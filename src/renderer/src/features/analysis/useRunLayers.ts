@@ -55,8 +55,8 @@ function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
-/** The sparse label transfer of a threshold outcome as a dense label volume. */
-export function labelVolume(outcome: ThresholdOutcome, voxelCount: number): Int32Array {
+/** The sparse label transfer (threshold outcome or review state) as a dense label volume. */
+export function labelVolume(outcome: Pick<ThresholdOutcome, 'labelIndices' | 'labelValues'>, voxelCount: number): Int32Array {
   const out = new Int32Array(voxelCount);
   const idx = decodeBase64(outcome.labelIndices);
   const val = decodeBase64(outcome.labelValues);
