@@ -69,6 +69,8 @@ export interface CaseTimepoint {
   maxDisplacementMm: number;
   /** HU before noise, when the case was generated with keepNoiseFree. */
   noiseFreeHu?: Float32Array;
+  /** Voxel box (inclusive) outside which the mass effect moved nothing; null without mass effect. */
+  deformedRegion: { i0: number; i1: number; j0: number; j1: number; k0: number; k1: number } | null;
 }
 
 export interface SyntheticCase {
@@ -84,6 +86,11 @@ export interface SyntheticCase {
 export interface GenerateCaseOptions extends CaseOptions {
   /** Keep the noise-free HU of each timepoint (tests, training targets). */
   keepNoiseFree?: boolean;
+  /**
+   * false: compute the lesions, their masks and their mass effect but leave the intensities
+   * healthy: the counterfactual "same head, same deformation, no lesion" image. Default true.
+   */
+  paintLesions?: boolean;
 }
 
 /** Normalises lesion arguments: type names become specs. */
@@ -146,6 +153,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
   });
 
   const voxelMl = voxelVolumeMl(geometry.grid.spacing);
+  const paint = opts.paintLesions !== false;
   const timepoints: CaseTimepoint[] = [];
   let brainMask: Uint8Array | undefined;
   const total = days.length;
@@ -244,7 +252,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
         if (w < 0.5) continue;
         const idx = rec.index[r];
         const before = contentNow.get(idx) ?? rec.content[r];
-        const delta = m.delta(r, w, before, density);
+        const delta = paint ? m.delta(r, w, before, density) : 0;
         hu[idx] += delta;
         contentNow.set(idx, before + delta / Math.max(1e-6, rec.cavity[r]));
         lesionLabels[idx] = i + 1;
@@ -279,6 +287,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
       midlineShiftMm: displacement.midlineShiftMm,
       maxDisplacementMm: displacement.maxMm,
       noiseFreeHu,
+      deformedRegion: warp ? deformedRegion(warp, probe) : null,
     });
   });
   return { seed: opts.seed, subject, geometry, brainMask: brainMask ?? new Uint8Array(0), lesions, timepoints };
@@ -305,6 +314,15 @@ function lesionCentre(l: ResolvedLesion): [number, number, number] {
     return [CRANIAL_CENTRE[0] + 60 * d[0], CRANIAL_CENTRE[1] + 70 * d[1], CRANIAL_CENTRE[2] + 60 * d[2]];
   }
   return l.anchorTemplate;
+}
+
+function deformedRegion(warp: Warp, r: PhantomRenderer): CaseTimepoint['deformedRegion'] {
+  const g = r.grid;
+  // The displacement is sampled on the coarse grid and interpolated: one coarse cell of margin.
+  const b = r.pixelBounds(warp.bounds, 3 + 3 * Math.max(0.9, g.spacing[0], g.spacing[1]));
+  const k0 = Math.max(0, Math.floor((b.z0 - r.slabHalfMm - g.origin[2]) / g.spacing[2]));
+  const k1 = Math.min(g.dims[2] - 1, Math.ceil((b.z1 + r.slabHalfMm - g.origin[2]) / g.spacing[2]));
+  return { i0: b.i0, i1: b.i1, j0: b.j0, j1: b.j1, k0, k1 };
 }
 
 /** Moves a blob's centre towards the depth of its compartment until a sphere of its size fits (1 mm steps). */

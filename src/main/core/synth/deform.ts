@@ -50,8 +50,8 @@ export const CRANIAL_CENTRE: [number, number, number] = [0, 2, 36];
 
 const RADIAL_REACH_MM = 55;
 const EXTRA_AXIAL_DEPTH_MM = 45;
-const MIDLINE_SIGMA_X = 26;
-const MIDLINE_REACH_YZ = 85;
+const MIDLINE_SIGMA_X = 20;
+const MIDLINE_REACH_YZ = 75;
 
 /** Builds a warp from pushes; undefined when there is nothing to push. */
 export function buildWarp(pushes: Push[]): Warp | undefined {
@@ -72,9 +72,27 @@ export function buildWarp(pushes: Push[]): Warp | undefined {
       grow(p.center[0] - r, p.center[1] - r, p.center[2] - r, p.center[0] + r, p.center[1] + r, p.center[2] + r);
     } else if (p.kind === 'midline') {
       const r = MIDLINE_REACH_YZ;
-      grow(-3.5 * MIDLINE_SIGMA_X, p.centerYZ[0] - r, p.centerYZ[1] - r, 3.5 * MIDLINE_SIGMA_X, p.centerYZ[0] + r, p.centerYZ[1] + r);
+      grow(-2.5 * MIDLINE_SIGMA_X, p.centerYZ[0] - r, p.centerYZ[1] - r, 2.5 * MIDLINE_SIGMA_X, p.centerYZ[0] + r, p.centerYZ[1] + r);
     } else {
-      grow(-110, -130, -80, 110, 130, 150);
+      // The cone of directions the collection covers, from near the centre to beyond the vault.
+      const d = p.direction;
+      const ref = Math.abs(d[2]) < 0.9 ? [0, 0, 1] : [1, 0, 0];
+      const u = normalize(cross(d, ref));
+      const v = cross(d, u);
+      for (let a = 0; a <= 12; a++) {
+        const th = (p.maxAngleRad * a) / 12;
+        for (let b = 0; b < 24; b++) {
+          const ph = (2 * Math.PI * b) / 24;
+          const dir = [0, 1, 2].map((t) => Math.cos(th) * d[t] + Math.sin(th) * (Math.cos(ph) * u[t] + Math.sin(ph) * v[t]));
+          for (const r of [15, 115]) {
+            const x = CRANIAL_CENTRE[0] + r * dir[0];
+            const y = CRANIAL_CENTRE[1] + r * dir[1];
+            const z = CRANIAL_CENTRE[2] + r * dir[2];
+            grow(x, y, z, x, y, z);
+          }
+        }
+      }
+      grow(CRANIAL_CENTRE[0] - 15, CRANIAL_CENTRE[1] - 15, CRANIAL_CENTRE[2] - 15, CRANIAL_CENTRE[0] + 15, CRANIAL_CENTRE[1] + 15, CRANIAL_CENTRE[2] + 15);
     }
   }
   const sample = { d: 0, nz: 0 };
@@ -102,8 +120,8 @@ export function buildWarp(pushes: Push[]): Warp | undefined {
           const ry = y - p.centerYZ[0];
           const rz = z - p.centerYZ[1];
           const ryz = Math.sqrt(ry * ry + rz * rz);
-          if (ryz >= MIDLINE_REACH_YZ || Math.abs(x) > 3.5 * MIDLINE_SIGMA_X) continue;
-          const fx = Math.exp(-(x * x) / (2 * MIDLINE_SIGMA_X * MIDLINE_SIGMA_X)) * (1 - smoothstep(2.5 * MIDLINE_SIGMA_X, 3.5 * MIDLINE_SIGMA_X, Math.abs(x)));
+          if (ryz >= MIDLINE_REACH_YZ || Math.abs(x) >= 2.5 * MIDLINE_SIGMA_X) continue;
+          const fx = Math.exp(-(x * x) / (2 * MIDLINE_SIGMA_X * MIDLINE_SIGMA_X)) * (1 - smoothstep(1.5 * MIDLINE_SIGMA_X, 2.5 * MIDLINE_SIGMA_X, Math.abs(x)));
           ux += p.shiftMm * fx * (1 - smoothstep(0.3 * MIDLINE_REACH_YZ, MIDLINE_REACH_YZ, ryz));
         } else {
           const dx = x - CRANIAL_CENTRE[0];
@@ -128,4 +146,13 @@ export function buildWarp(pushes: Push[]): Warp | undefined {
       out[2] = uz;
     },
   };
+}
+
+function cross(a: readonly number[], b: readonly number[]): number[] {
+  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+}
+
+function normalize(a: number[]): number[] {
+  const n = Math.hypot(a[0], a[1], a[2]);
+  return [a[0] / n, a[1] / n, a[2] / n];
 }

@@ -17,6 +17,8 @@ export const TISSUE = {
   brainstem: 14,
   dura: 15,
   calcification: 16,
+  /** CSF and cord of the spinal canal, below the foramen magnum (outside the brain mask). */
+  spinalCanal: 17,
 } as const;
 
 export type TissueName = keyof typeof TISSUE;

@@ -112,7 +112,20 @@ export class GradientNoise3 {
     for (let i = 0; i < 512; i++) this.perm[i] = p[i & 255];
   }
 
+  /** Result of the last evaluate() call. */
+  value = 0;
+
+  /** Noise at (x, y, z). */
   noise(x: number, y: number, z: number): number {
+    this.evaluate(x, y, z);
+    return this.value;
+  }
+
+  /**
+   * Noise at (x, y, z) into `value`: hot loops call this (a double returned from a call that
+   * is not inlined is boxed on the heap; a field store is not).
+   */
+  evaluate(x: number, y: number, z: number): void {
     const fx = Math.floor(x);
     const fy = Math.floor(y);
     const fz = Math.floor(z);
@@ -155,11 +168,14 @@ export class GradientNoise3 {
     const x11 = n011 + u * (n111 - n011);
     const y0 = x00 + v * (x10 - x00);
     const y1 = x01 + v * (x11 - x01);
-    return y0 + w * (y1 - y0);
+    this.value = y0 + w * (y1 - y0);
   }
 
   /** Two-octave sum, for irregular (but still smooth) shape perturbations. */
   fbm2(x: number, y: number, z: number): number {
-    return this.noise(x, y, z) + 0.5 * this.noise(2.03 * x + 17.1, 2.03 * y - 9.3, 2.03 * z + 5.7);
+    this.evaluate(x, y, z);
+    const a = this.value;
+    this.evaluate(2.03 * x + 17.1, 2.03 * y - 9.3, 2.03 * z + 5.7);
+    return a + 0.5 * this.value;
   }
 }

@@ -301,7 +301,7 @@ export class PhantomRenderer {
         if (sample.d > 8) {
           tex[c] = 0;
           // Fat planes between the muscles of the face and neck.
-          if (sample.d < 80) soft[c] = this.textureNoise.noise(tx / 9 + 40, ty / 9, tz / 12) + 0.4 * this.textureNoise.noise(tx / 4 + 40, ty / 4, tz / 6);
+          if (sample.d < 80) soft[c] = this.textureNoise.noise(tx / 14 + 40, ty / 14, tz / 20) + 0.25 * this.textureNoise.noise(tx / 6 + 40, ty / 6, tz / 9);
           continue;
         }
         let qx = tx;
@@ -557,11 +557,13 @@ export class PhantomRenderer {
       return;
     }
     // Below the skull base the head is muscle and fat (face, neck); above it scalp.
-    const belowBase = slabFraction((fz - 4 - tz) * cosF, cosF * hT, 4);
+    const belowBase = slabFraction((tz - fz + 4) * cosF, cosF * hT, 4);
     let v = H.air + headOcc * (lerp(H.scalp, H.muscle, belowBase) - H.air);
     let label: number = headOcc >= 0.5 ? TISSUE.softTissue : TISSUE.background;
     if (belowBase > 0) {
-      const planes = belowBase * smoothstep(0.3, 0.45, this.coarseAt(CH_SOFT, i, j)) * slabFraction(dE + 4, hE, w);
+      // Thin fat planes between the muscles (where a smooth field crosses zero).
+      const n = this.coarseAt(CH_SOFT, i, j);
+      const planes = 0.85 * belowBase * (1 - smoothstep(0.03, 0.1, n < 0 ? -n : n)) * slabFraction(dE + 4, hE, w);
       if (planes > 0) {
         v += planes * (H.fat - v);
         if (planes >= 0.5) label = TISSUE.fat;
@@ -855,6 +857,7 @@ export class PhantomRenderer {
       const isCsf = inside && (s.label === TISSUE.csf || s.label === TISSUE.ventricle);
       const isVentricle = s.label === TISSUE.ventricle;
       const ws = s.softMm !== undefined && s.softMm > w ? s.softMm : w;
+      const keep = s.keepFromCavityMm ?? 0;
       for (let j = bounds.j0; j <= bounds.j1; j++) {
         for (let i = bounds.i0; i <= bounds.i1; i++) {
           const p = i + j * nx;
@@ -882,9 +885,9 @@ export class PhantomRenderer {
             }
             if (occ <= 0) continue;
           }
-          if (s.keepFromCavityMm !== undefined && s.keepFromCavityMm > 0) {
+          if (keep > 0) {
             this.cavityDistance(x, y, z, b);
-            occ *= slabFraction(s.keepFromCavityMm - b.d, Math.abs(b.nz) * hT, w);
+            occ *= slabFraction(keep - b.d, Math.abs(b.nz) * hT, w);
             if (occ <= 0) continue;
           }
           let hu = s.hu;

@@ -28,8 +28,17 @@ export class Table2 {
   /** Slope at the point of the last sample call. */
   lastSlope = 0;
 
+  /** Value at the point of the last lookup. */
+  lastValue = 0;
+
   /** Bilinear sample of the height (the slope at that point goes to lastSlope). */
   sample(x: number, y: number): number {
+    this.lookup(x, y);
+    return this.lastValue;
+  }
+
+  /** Bilinear height and slope into lastValue and lastSlope (no boxed return value in hot loops). */
+  lookup(x: number, y: number): void {
     let fx = (x - this.x0) / this.step;
     let fy = (y - this.y0) / this.step;
     fx = fx < 0 ? 0 : fx > this.nx - 1.001 ? this.nx - 1.001 : fx;
@@ -47,7 +56,7 @@ export class Table2 {
     const d = this.data;
     const s = this.slope;
     this.lastSlope = w00 * s[p] + w10 * s[p + 1] + w01 * s[p + nx] + w11 * s[p + nx + 1];
-    return w00 * d[p] + w10 * d[p + 1] + w01 * d[p + nx] + w11 * d[p + nx + 1];
+    this.lastValue = w00 * d[p] + w10 * d[p + 1] + w01 * d[p + nx] + w11 * d[p + nx + 1];
   }
 
   fill(f: (x: number, y: number) => number): void {
