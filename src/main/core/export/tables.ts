@@ -197,7 +197,8 @@ export type NiftiMaskContent = 'mask' | 'labels';
  */
 export function encodeMaskNifti(report: CaseReport, content: NiftiMaskContent = 'mask', gzip = true): Uint8Array {
   const labels = report.finalLabels;
-  const data = content === 'labels' ? Int16Array.from(labels, (l) => Math.min(32767, l)) : Float32Array.from(labels, (l) => (l > 0 ? 1 : 0));
+  const data = content === 'labels' ? new Int16Array(labels.length) : new Float32Array(labels.length);
+  for (let p = 0; p < labels.length; p++) data[p] = content === 'labels' ? Math.min(32767, labels[p]) : labels[p] > 0 ? 1 : 0;
   const volume: Volume = { ...report.grid, data, intensityUnit: 'raw', meta: {}, warnings: [] };
   return encodeNifti(volume, { datatype: content === 'labels' ? 'int16' : 'uint8', gzip });
 }

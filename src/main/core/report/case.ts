@@ -51,7 +51,14 @@ async function readJson<T>(path: string, what: string, dir: string): Promise<T> 
 async function optionalFloat(path: string): Promise<Float32Array | null> {
   if (!existsSync(path)) return null;
   const v = await readNifti(path);
-  return v.data instanceof Float32Array ? v.data : Float32Array.from(v.data);
+  return v.data instanceof Float32Array ? v.data : new Float32Array(v.data);
+}
+
+/** Integer labels as Int32 (typed-array `from` with a map function is very slow on millions of voxels). */
+function toLabels(values: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let p = 0; p < out.length; p++) out[p] = Math.round(values[p]);
+  return out;
 }
 
 export async function loadExportSource(dir: string, options: LoadExportSourceOptions = {}): Promise<ExportSource> {
@@ -66,7 +73,7 @@ export async function loadExportSource(dir: string, options: LoadExportSourceOpt
   ct.intensityUnit = 'HU';
   const labelVolume = await readNifti(join(dir, 'labels.nii.gz'));
   if (!sameGrid(ct, labelVolume, 1e-2)) throw new AppError('GEOMETRY_MISMATCH', `labels.nii.gz in "${dir}" is not on the grid of ct.nii.gz; the folder was altered.`);
-  const labels = Int32Array.from(labelVolume.data, (v) => Math.round(v));
+  const labels = toLabels(labelVolume.data);
   const metaKnown = !!options.meta;
   if (options.meta) ct.meta = { ...options.meta };
   return {
@@ -151,7 +158,7 @@ export function buildCaseReport(source: ExportSource, options: CaseReportOptions
   if (review?.labels && review.labels.length !== n) {
     throw new AppError('GEOMETRY_MISMATCH', `The edited lesion mask has ${review.labels.length} voxels but the scan has ${n}; it belongs to another series.`);
   }
-  const labels = review?.labels ? Int32Array.from(review.labels as ArrayLike<number>, (v) => Math.round(v)) : Int32Array.from(source.labels);
+  const labels = review?.labels ? toLabels(review.labels) : source.labels.slice();
   const decisions = review ? latestEdits(review.edits) : new Map<number, ReviewEdit>();
   const original = new Map(source.table.lesions.map((l) => [l.label, l]));
 

@@ -424,8 +424,8 @@ function drawKeySlices(L: Layout, r: CaseReport, lesions: ReportLesion[], scale:
     const overview = squareAround(head, view, { marginMm: 4, minSideMm: 60 });
     const zoom = squareAround(lesionRegion, view, { marginMm: 12, minSideMm: 36 });
     const common = { hu, dims: r.grid.dims, view, k, window: BRAIN_WINDOW, labels: r.finalLabels };
-    const overviewPx = 380;
-    const zoomPx = 300;
+    const overviewPx = 340;
+    const zoomPx = 280;
 
     const a = placeImage(
       L.doc,

@@ -101,17 +101,24 @@ export function heatColour(t: number): Rgb {
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
 }
 
-/** Bilinear sample of slice `base` at continuous voxel (fi, fj); edge voxels extend half a voxel, `outside` beyond. */
-function bilinear(values: ArrayLike<number>, base: number, nx: number, ny: number, fi: number, fj: number, outside: number): number {
+/** One slice as Float32 (keeps the sampler monomorphic whatever the volume's array type). */
+function planeOf(values: ArrayLike<number>, base: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let p = 0; p < n; p++) out[p] = values[base + p];
+  return out;
+}
+
+/** Bilinear sample of a slice at continuous voxel (fi, fj); edge voxels extend half a voxel, `outside` beyond. */
+function bilinear(values: Float32Array, nx: number, ny: number, fi: number, fj: number, outside: number): number {
   if (fi < -0.5 || fj < -0.5 || fi > nx - 0.5 || fj > ny - 0.5) return outside;
   const ci = fi < 0 ? 0 : fi > nx - 1 ? nx - 1 : fi;
   const cj = fj < 0 ? 0 : fj > ny - 1 ? ny - 1 : fj;
   const i0 = Math.min(nx - 2, Math.floor(ci));
   const j0 = Math.min(ny - 2, Math.floor(cj));
-  if (i0 < 0 || j0 < 0) return values[base + Math.round(ci) + Math.round(cj) * nx];
+  if (i0 < 0 || j0 < 0) return values[Math.round(ci) + Math.round(cj) * nx];
   const ti = ci - i0;
   const tj = cj - j0;
-  const p = base + i0 + j0 * nx;
+  const p = i0 + j0 * nx;
   const top = values[p] * (1 - ti) + values[p + 1] * ti;
   const bottom = values[p + nx] * (1 - ti) + values[p + nx + 1] * ti;
   return top * (1 - tj) + bottom * tj;
@@ -119,9 +126,10 @@ function bilinear(values: ArrayLike<number>, base: number, nx: number, ny: numbe
 
 /** Renders the request to RGB bytes (row-major, 3 per pixel). */
 export function renderSliceRgb(req: SliceRenderRequest): Uint8Array {
-  const { hu, dims, view, k, region, outWidth: W, outHeight: H } = req;
+  const { dims, view, k, region, outWidth: W, outHeight: H } = req;
   const [nx, ny] = dims;
-  const base = k * nx * ny;
+  const hu = planeOf(req.hu, k * nx * ny, nx * ny);
+  const score = req.heat ? planeOf(req.heat.score, k * nx * ny, nx * ny) : null;
   const lowHu = req.window.centerHu - req.window.widthHu / 2;
   const grey = 255 / req.window.widthHu;
   const rgb = new Uint8Array(W * H * 3);
@@ -145,13 +153,13 @@ export function renderSliceRgb(req: SliceRenderRequest): Uint8Array {
       const dx = region.x + (u + 0.5) * sx - 0.5;
       const fi = oi + dx * dxi + dy * dyi;
       const fj = oj + dx * dxj + dy * dyj;
-      let g = (bilinear(hu, base, nx, ny, fi, fj, -1000) - lowHu) * grey;
+      let g = (bilinear(hu, nx, ny, fi, fj, -1000) - lowHu) * grey;
       g = g < 0 ? 0 : g > 255 ? 255 : g;
       let r = g;
       let gg = g;
       let b = g;
       if (heat) {
-        const t = (bilinear(heat.score, base, nx, ny, fi, fj, 0) - heat.lo) / heatSpan;
+        const t = (bilinear(score!, nx, ny, fi, fj, 0) - heat.lo) / heatSpan;
         if (t > 0) {
           // Opacity rises faster than colour so that lesions just above the threshold still show.
           const a = heat.maxAlpha * Math.min(1, 1.6 * t) ** 0.6;
@@ -168,7 +176,7 @@ export function renderSliceRgb(req: SliceRenderRequest): Uint8Array {
       if (lab && labels) {
         const ni = Math.round(fi);
         const nj = Math.round(fj);
-        lab[u + v * W] = ni < 0 || nj < 0 || ni >= nx || nj >= ny ? 0 : labels[base + ni + nj * nx];
+        lab[u + v * W] = ni < 0 || nj < 0 || ni >= nx || nj >= ny ? 0 : labels[k * nx * ny + ni + nj * nx];
       }
     }
   }
