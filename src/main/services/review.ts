@@ -108,7 +108,12 @@ export class ReviewService {
       });
     const indices: number[] = [];
     const values: number[] = [];
-    for (let p = 0; p < e.labels.length; p++) if (e.labels[p] > 0) (indices.push(p), values.push(e.labels[p]));
+    for (let p = 0; p < e.labels.length; p++) {
+      if (e.labels[p] > 0) {
+        indices.push(p);
+        values.push(e.labels[p]);
+      }
+    }
     return {
       runId,
       started: true,
@@ -323,7 +328,10 @@ function lesionStats(labels: Int16Array, volume: Volume): Map<number, Stat> {
         const j = Math.floor((p - k * plane) / nx);
         const i = p - k * plane - j * nx;
         const d = (i - c[0]) ** 2 + (j - c[1]) ** 2 + (k - c[2]) ** 2;
-        if (d < best) (best = d), (s.peak = [i, j, k]);
+        if (d < best) {
+          best = d;
+          s.peak = [i, j, k];
+        }
       }
   }
   return out;
