@@ -377,6 +377,7 @@ function Harness() {
   const [layers, setLayers] = useState<Layers | null>(null);
   const [focus, setFocus] = useState<(VoxelIndex & { zoom?: number }) | undefined>(undefined);
   const [cursor, setCursor] = useState<CursorInfo | null>(null);
+  const [external, setExternal] = useState(false);
   const handle = useRef<ViewerHandle>(null);
   (window as unknown as { viewerHandle: typeof handle }).viewerHandle = handle;
   useEffect(() => {
@@ -391,10 +392,11 @@ function Harness() {
     <div style={{ display: 'flex', flexDirection: 'column', height: '100vh' }}>
       <div style={{ display: 'flex', gap: 8, padding: 4 }}>
         <button data-testid="go-lesion" onClick={() => setFocus({ i: lesion[0], j: lesion[1], k: lesion[2], zoom: 2 })}>Go to lesion</button>
+        <label><input type="checkbox" data-testid="external-tool" checked={external} onChange={(e) => setExternal(e.target.checked)} /> brush owns the left button</label>
         <span data-testid="harness-cursor">{cursor ? JSON.stringify({ label: cursor.label, score: cursor.score, value: cursor.value, alt: cursor.alternateValue }) : ''}</span>
       </div>
       <div style={{ flex: 1, minHeight: 0 }}>
-        <Viewer ref={handle} seriesId={seriesId} scoreMap={layers.score} labelMask={layers.labels} brainMask={layers.brain} alternateImages={layers.alternates} focus={focus} onCursor={setCursor} />
+        <Viewer ref={handle} seriesId={seriesId} scoreMap={layers.score} labelMask={layers.labels} brainMask={layers.brain} alternateImages={layers.alternates} focus={focus} onCursor={setCursor} externalTool={external} />
       </div>
     </div>
   );
@@ -538,6 +540,20 @@ test.describe('viewer overlays', () => {
     await expect(axial).toHaveAttribute('data-window', '40/80');
     await page.keyboard.press('o');
 
+    // With the left button given to the parent (a brush), dragging and clicking leave the view
+    // alone while the cursor keeps being reported.
+    await page.getByTestId('external-tool').check();
+    await expect(page.getByTestId('viewer')).toHaveAttribute('data-tool', 'external');
+    const positionBefore = await page.getByTestId('viewer').getAttribute('data-position');
+    await page.mouse.move(box.x + cx - 60, box.y + cy - 60);
+    await page.mouse.down();
+    await page.mouse.move(box.x + cx + 40, box.y + cy + 30, { steps: 4 });
+    await page.mouse.up();
+    await expect(page.getByTestId('harness-cursor')).toContainText('"label":1');
+    await expect(axial).toHaveAttribute('data-window', '40/80');
+    await expect(page.getByTestId('viewer')).toHaveAttribute('data-position', positionBefore!);
+    await page.getByTestId('external-tool').uncheck();
+
     // The imperative handle moves the crosshair too.
     await page.evaluate(() => (globalThis as unknown as { viewerHandle: { current: { goTo(v: object): void } } }).viewerHandle.current.goTo({ i: 100, j: 120, k: 10 }));
     await expect(page.getByTestId('viewer')).toHaveAttribute('data-position', '100,120,10');
@@ -549,6 +565,7 @@ test.describe('viewer overlays', () => {
     const volume = page.getByTestId('viewport-3d');
     await expect(volume).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
     expect(Number(await volume.getAttribute('data-lesion-triangles'))).toBeGreaterThan(100);
+    await volume.screenshot({ path: `${SCREENS}/viewer-3d-soft-lesions.png` });
     await page.getByTestId('volume-preset').selectOption('none');
     await expect(volume).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
     const v3 = decode(await volume.screenshot({ path: `${SCREENS}/viewer-3d-lesions.png` }));

@@ -61,7 +61,8 @@ export interface SliceViewProps {
   overlayNames: string;
   position: VoxelIndex;
   camera: ViewCamera;
-  tool: ToolId;
+  /** 'external': the left button belongs to the parent (a brush); the view only reports the cursor. */
+  tool: ToolId | 'external';
   crosshairVisible: boolean;
   measurements: readonly Measurement[];
   active: boolean;
@@ -260,7 +261,8 @@ export function SliceView(props: SliceViewProps) {
     props.onActivate(view);
     if (latest.current.drag) return;
     const [x, y] = localPoint(e);
-    const mode: DragMode = e.button === 1 || (e.button === 0 && e.shiftKey) ? 'pan' : e.button === 2 || (e.button === 0 && e.ctrlKey) ? 'zoom' : props.tool;
+    const mode: DragMode | 'external' = e.button === 1 || (e.button === 0 && e.shiftKey) ? 'pan' : e.button === 2 || (e.button === 0 && e.ctrlKey) ? 'zoom' : props.tool;
+    if (mode === 'external') return;
     e.currentTarget.setPointerCapture(e.pointerId);
     const drag: Drag = { mode, pointerId: e.pointerId, x0: x, y0: y, moved: false, camera: props.camera, transform, window: props.window };
     if (mode === 'measure') {
@@ -363,6 +365,8 @@ export function SliceView(props: SliceViewProps) {
       className={`slice-view view-${view}${props.active ? ' active' : ''}`}
       style={{ ['--view-color' as string]: VIEW_COLORS[view], display: props.hidden ? 'none' : undefined }}
       data-testid={`viewport-${view}`}
+      role="region"
+      aria-label={`${VIEW_TITLES[view]} view`}
       data-view={view}
       data-slice-count={sliceCount}
     >

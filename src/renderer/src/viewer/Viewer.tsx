@@ -160,7 +160,11 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
       const world = voxelToWorld(grid, target);
       setCameras((prev) => {
         const next = { ...prev };
-        for (const view of SLICE_VIEWS) next[view] = centreOn(grid, allAxes[view], world, zoom ?? prev[view].zoom);
+        for (const view of SLICE_VIEWS) {
+          const z = zoom ?? prev[view].zoom;
+          // At fit zoom the whole slice is visible anyway: centring would only push part of it out.
+          next[view] = z > 1 ? centreOn(grid, allAxes[view], world, z) : { zoom: z, panMm: [0, 0] };
+        }
         return next;
       });
     },
@@ -190,7 +194,10 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
   }, [focus, goTo]);
 
   // ---- vtk images -----------------------------------------------------------------------------
-  const [originalImage, scoreImage, ...altImages] = useVtkImages([data, scoreMap?.data, ...alternates.map((a) => a.data)], grid);
+  // Separate sets, so a new score map or reconstruction never withholds the CT for a frame.
+  const [originalImage] = useVtkImages([data], grid);
+  const [scoreImage] = useVtkImages([scoreMap?.data], grid);
+  const altImages = useVtkImages(alternates.map((a) => a.data), grid);
   const baseImage = activeAlt ? altImages[activeAltIndex] ?? null : originalImage;
 
   const overlaysOn = display.overlaysVisible;
@@ -243,6 +250,12 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
   const onWindowDrag = useCallback((dx: number, dy: number, start: CtWindow) => setWindow(dragWindow(start, dx, dy)), [setWindow]);
   const onMeasure = useCallback((m: Omit<Measurement, 'id'>) => setMeasurements((prev) => [...prev, { ...m, id: Date.now() + prev.length }]), []);
   const toggleMaximise = useCallback((view: ViewId) => setMaximised((m) => (m === view ? null : view)), []);
+  const rootRef = useRef<HTMLDivElement>(null);
+  // Pressing in a view gives the viewer the keyboard (needed when shortcuts are not global).
+  const activate = useCallback((view: ViewId) => {
+    setActiveView(view);
+    rootRef.current?.focus({ preventScroll: true });
+  }, []);
 
   // ---- keyboard ------------------------------------------------------------------------------
   const run = (action: ShortcutAction): boolean => {
@@ -354,7 +367,6 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
   const runRef = useRef(run);
   runRef.current = run;
 
-  const rootRef = useRef<HTMLDivElement>(null);
   const globalKeys = props.globalShortcuts !== false;
   useEffect(() => {
     const target: HTMLElement | Window = globalKeys ? window : rootRef.current!;
@@ -378,7 +390,7 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
 
   return (
     <div className="viewer" ref={rootRef} tabIndex={-1} data-testid="viewer" data-state="ready" data-position={`${position.i},${position.j},${position.k}`}
-      data-tool={tool}
+      data-tool={props.externalTool ? 'external' : tool}
       data-measurements={measurements.map((m) => distanceMm(m.a, m.b).toFixed(2)).join(',')}
     >
       <Toolbar
@@ -443,7 +455,7 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
             overlayNames={overlayNames}
             position={position}
             camera={cameras[view]}
-            tool={tool}
+            tool={props.externalTool ? 'external' : tool}
             crosshairVisible={crosshairVisible}
             measurements={measurements}
             active={activeView === view}
@@ -457,7 +469,7 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
             onWindowDrag={onWindowDrag}
             onHover={onHover}
             onMeasure={onMeasure}
-            onActivate={setActiveView}
+            onActivate={activate}
             onToggleMaximise={toggleMaximise}
           />
         ))}
@@ -473,7 +485,7 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
             planesVisible={crosshairVisible}
             active={activeView === 'volume'}
             hidden={!visible('volume')}
-            onActivate={() => setActiveView('volume')}
+            onActivate={() => activate('volume')}
             onToggleMaximise={() => toggleMaximise('volume')}
           />
         )}

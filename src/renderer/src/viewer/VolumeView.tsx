@@ -115,6 +115,8 @@ export function VolumeView(props: VolumeViewProps) {
       className={`slice-view view-volume${props.active ? ' active' : ''}`}
       style={{ ['--view-color' as string]: VIEW_COLORS.volume, display: props.hidden ? 'none' : undefined }}
       data-testid="viewport-3d"
+      role="region"
+      aria-label="3D view"
       onPointerDown={props.onActivate}
       onDoubleClick={props.onToggleMaximise}
     >

@@ -121,12 +121,19 @@ export interface ViewerProps {
   defaultPosition?: VoxelIndex;
   onPositionChange?: (position: VoxelIndex) => void;
   /**
-   * Navigation request (lesion list click): each new object moves the crosshair there, centres
-   * the views on it and zooms to `zoom` (default: keep the zoom). Works controlled or not.
+   * Navigation request (lesion list click): each new object moves the crosshair there, zooms to
+   * `zoom` (default: keep the zoom) and, when zoomed in, centres the views on it. Works
+   * controlled or not.
    */
   focus?: VoxelIndex & { zoom?: number };
 
   onCursor?: (info: CursorInfo | null) => void;
+  /**
+   * The left mouse button belongs to the parent (e.g. a brush painting at `onCursor`'s voxel):
+   * the viewer then neither drags nor moves the crosshair with it. Wheel, middle-drag (pan),
+   * right-drag (zoom) and the keyboard keep working.
+   */
+  externalTool?: boolean;
   /** Keyboard shortcuts on the whole window (default true); off when several viewers share a page. */
   globalShortcuts?: boolean;
   ref?: Ref<ViewerHandle>;

@@ -174,9 +174,9 @@ export class VolumeScene {
 
     this.marker = vtkOrientationMarkerWidget.newInstance({ actor: this.cube, interactor: this.interactor });
     this.marker.setViewportCorner(vtkOrientationMarkerWidget.Corners.BOTTOM_LEFT);
-    this.marker.setViewportSize(0.16);
-    this.marker.setMinPixelSize(70);
-    this.marker.setMaxPixelSize(140);
+    this.marker.setViewportSize(0.12);
+    this.marker.setMinPixelSize(60);
+    this.marker.setMaxPixelSize(96);
   }
 
   /** The (downsampled) CT and the grid it came from; the camera starts from the front. */
