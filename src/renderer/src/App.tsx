@@ -5,12 +5,14 @@ import { ImportPanel } from './features/library/ImportPanel';
 import { ReadingWorkspace } from './features/analysis/ReadingWorkspace';
 import { JobBar } from './features/jobs/JobBar';
 import { DemoButton } from './features/library/DemoButton';
+import { CompareView } from './features/compare/CompareView';
 import type { SeriesSummary, StudySummary } from '../../shared/types';
 
 export function App() {
   const { info, error: infoError } = useAppInfo();
   const { studies, loaded, error } = useStudies();
   const [selectedSeriesId, setSelectedSeriesId] = useState<string | null>(null);
+  const [comparing, setComparing] = useState(false);
 
   const selection = useMemo(() => {
     for (const st of studies) for (const se of st.series) if (se.id === selectedSeriesId) return { study: st, series: se };
@@ -27,6 +29,9 @@ export function App() {
           </span>
         </div>
         <div className="topbar-info">
+          <button className="compare-open" aria-pressed={comparing} onClick={() => setComparing((c) => !c)} data-testid="compare-open" title="Two runs side by side: timepoints, studies or runs of one series">
+            Compare…
+          </button>{' '}
           {info ? (
             <span data-testid="app-version">
               v{info.version} · {info.mode === 'electron' ? 'desktop' : 'browser mode'}
@@ -40,10 +45,21 @@ export function App() {
       </header>
       <aside className="library" aria-label="Study library">
         <ImportPanel />
-        <StudyList studies={studies} loaded={loaded} error={error} selectedSeriesId={selectedSeriesId} onSelectSeries={setSelectedSeriesId} />
+        <StudyList
+          studies={studies}
+          loaded={loaded}
+          error={error}
+          selectedSeriesId={selectedSeriesId}
+          onSelectSeries={(id) => {
+            setComparing(false);
+            setSelectedSeriesId(id);
+          }}
+        />
       </aside>
       <main className="viewer-area" aria-label="Viewer">
-        {selection ? (
+        {comparing ? (
+          <CompareView studies={studies} onClose={() => setComparing(false)} />
+        ) : selection ? (
           <ReadingWorkspace key={selection.series.id} study={selection.study} series={selection.series} />
         ) : (
           <div className="empty-state">

@@ -1,0 +1,77 @@
+/**
+ * Comparing two timepoints from the UI against the real server: a two-timepoint synthetic
+ * haemorrhage analysed twice, both runs chosen in the compare view, both viewers ready, the
+ * volume table with its interval, and slice scrolling in one viewer followed by the other.
+ */
+import { test, expect, type ServerInfo } from '../server-fixture';
+
+async function rpc<T>(server: ServerInfo, method: string, params: unknown): Promise<T> {
+  const r = await fetch(`${server.origin}/api/rpc/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(params) });
+  const body = (await r.json()) as { result?: T; error?: { message: string } };
+  if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
+  return body.result as T;
+}
+
+async function waitJob(server: ServerInfo, jobId: string): Promise<{ status: string; result: unknown }> {
+  await expect.poll(async () => (await rpc<{ status: string }>(server, 'jobs.get', { jobId })).status, { timeout: 180_000, intervals: [250] }).not.toMatch(/queued|running/);
+  return rpc(server, 'jobs.get', { jobId });
+}
+
+test('two timepoints side by side: synchronised slices, volume table with interval', async ({ server, page }) => {
+  test.setTimeout(300_000);
+  const synth = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 5, lesions: ['iph'], timepoints: 2, intervalDays: 5, slices: 6 })).jobId);
+  expect(synth.status).toBe('succeeded');
+  const seriesIds = (synth.result as { studies: { series: { id: string }[] }[] }).studies.flatMap((s) => s.series.map((x) => x.id));
+  expect(seriesIds).toHaveLength(2);
+  const runIds: string[] = [];
+  for (const seriesId of seriesIds) {
+    const job = await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' } })).jobId);
+    expect(job.status).toBe('succeeded');
+    runIds.push((await rpc<{ id: string }[]>(server, 'analysis.runs', { seriesId }))[0].id);
+  }
+
+  await page.goto(server.url);
+  await page.getByTestId('compare-open').click();
+  const pickA = page.getByTestId('compare-run-a');
+  const pickB = page.getByTestId('compare-run-b');
+  await expect(pickA.locator('option')).toHaveCount(3);
+  // The options are in date order: the first run is the earlier timepoint.
+  const values = await pickA.locator('option').evaluateAll((os) => os.map((o) => String((o as unknown as { value: string }).value)).filter(Boolean));
+  expect(values.sort()).toEqual([...runIds].sort());
+  await pickA.selectOption(values[0]);
+  await pickB.selectOption(values[1]);
+  await page.getByTestId('compare-go').click();
+
+  const sideA = page.getByTestId('compare-side-a');
+  const sideB = page.getByTestId('compare-side-b');
+  const axialA = sideA.getByTestId('viewport-axial');
+  const axialB = sideB.getByTestId('viewport-axial');
+  await expect(axialA).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+  await expect(axialB).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+
+  // The table: two totals, the interval, the generated truth, and the grid sentence.
+  await expect(page.getByTestId('compare-interval')).toHaveText('Interval: 5 days', { timeout: 60_000 });
+  await expect(page.getByTestId('compare-total-a')).toHaveText(/^\d+\.\d\d$/);
+  await expect(page.getByTestId('compare-total-b')).toHaveText(/^\d+\.\d\d$/);
+  await expect(page.getByTestId('compare-truth')).toBeVisible();
+  await expect(page.getByTestId('compare-matching')).toHaveAttribute('data-same-grid', 'true');
+  expect(await page.getByTestId('compare-row').count()).toBeGreaterThan(0);
+
+  // Scroll A with its slider: B's axial slice follows; then scroll B with the keyboard: A follows.
+  const start = Number(await axialA.getAttribute('data-slice'));
+  const target = start === 1 ? 2 : 1;
+  await sideA.getByTestId('slice-slider-axial').fill(String(target));
+  await expect(axialA).toHaveAttribute('data-slice', String(target));
+  await expect(axialB).toHaveAttribute('data-slice', String(target));
+  await axialB.hover();
+  await page.mouse.wheel(0, 120);
+  await expect.poll(async () => Number(await axialB.getAttribute('data-slice'))).not.toBe(target);
+  const afterWheel = await axialB.getAttribute('data-slice');
+  await expect(axialA).toHaveAttribute('data-slice', afterWheel!);
+
+  // A window preset on B is applied to A.
+  await sideB.getByTestId('preset-bone').click();
+  await expect(sideA.getByTestId('window-readout-axial')).toHaveText(await sideB.getByTestId('window-readout-axial').innerText(), { timeout: 5_000 });
+
+  await page.screenshot({ path: 'test-results/screens/compare.png' });
+});
