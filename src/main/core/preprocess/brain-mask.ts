@@ -459,8 +459,8 @@ const BRAIN_REFERENCE_HU = 30;
 const TISSUE_CEILING_HU = 120;
 /** How far into the partial-volume band at the inner table the mask may grow (mm). */
 const PARTIAL_VOLUME_REACH_MM = 2;
-/** Block size (pixels) of the coarse local-maximum map that estimates the neighbouring bone. */
-const BONE_BLOCK = 8;
+/** Block size (mm) of the coarse maps that estimate the neighbouring bone and tissue. */
+const BONE_BLOCK_MM = 3.6;
 /** Coarse blocks either side over which the local bone maximum is taken. */
 const BONE_REACH_BLOCKS = 2;
 
@@ -476,7 +476,9 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
   const allowed = new Uint8Array(n * nz);
   const blocked = new Uint8Array(n);
   const steps = Math.max(1, Math.round(PARTIAL_VOLUME_REACH_MM / pixelMm));
-  for (let k = 0; k < nz; k++) partialVolumeCandidates(data, k * n, nx, ny, allowed);
+  const denseBone = denseBoneHu(data);
+  const block = Math.max(1, Math.round(BONE_BLOCK_MM / pixelMm));
+  for (let k = 0; k < nz; k++) partialVolumeCandidates(data, k * n, nx, ny, allowed, denseBone, block);
   for (let k = 0; k < nz; k++) {
     const base = k * n;
     for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] ^ 1;
@@ -508,28 +510,44 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
   }
 }
 
+/**
+ * The subject's dense (cortical) bone: a high percentile of the bone voxels. Where the skull runs
+ * oblique to the slice (convexity, vertex) every voxel nearby is itself partial volume, so the
+ * local maximum underrates the bone a half-tissue voxel is mixed with.
+ */
+function denseBoneHu(data: ArrayLike<number>): number {
+  const stride = Math.max(1, Math.floor(data.length / 300_000));
+  const bone: number[] = [];
+  for (let p = 0; p < data.length; p += stride) if (data[p] >= 300) bone.push(data[p]);
+  if (bone.length < 50) return 0;
+  bone.sort((a, b) => a - b);
+  return bone[Math.floor(DENSE_BONE_PERCENTILE * (bone.length - 1))];
+}
+const DENSE_BONE_PERCENTILE = 0.9;
+
 /** How far inside a neighbouring slice's brain edge a through-plane seed must lie (mm). */
 const SEED_INSET_MM = 4;
 
 /**
  * Marks (in `allowed`, slice at `base`) the voxels that are tissue or tissue-dominated partial
  * volume: at or above the tissue floor and below (local tissue + local bone) / 2, the local bone
- * being the maximum and the local tissue the mean of -25..120 HU voxels over about 1.5 cm, so a
- * hematoma against the inner table is judged against blood, not brain.
+ * being the maximum over about 1.5 cm but at least the subject's dense bone, and the local tissue
+ * the mean of -25..120 HU voxels over the same area, so a hematoma against the inner table is
+ * judged against blood, not brain.
  */
-function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: number, ny: number, allowed: Uint8Array): void {
-  const cnx = Math.ceil(nx / BONE_BLOCK);
-  const cny = Math.ceil(ny / BONE_BLOCK);
+function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: number, ny: number, allowed: Uint8Array, denseBone: number, block: number): void {
+  const cnx = Math.ceil(nx / block);
+  const cny = Math.ceil(ny / block);
   const blocks = cnx * cny;
   const boneMax = new Float32Array(blocks).fill(-Infinity);
   const tissueSum = new Float32Array(blocks);
   const tissueCount = new Float32Array(blocks);
   const limit = new Float32Array(blocks);
   for (let j = 0; j < ny; j++) {
-    const crow = ((j / BONE_BLOCK) | 0) * cnx;
+    const crow = ((j / block) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
       const v = data[base + j * nx + i];
-      const c = crow + ((i / BONE_BLOCK) | 0);
+      const c = crow + ((i / block) | 0);
       if (v > boneMax[c]) boneMax[c] = v;
       if (v >= TISSUE_FLOOR_HU && v < TISSUE_CEILING_HU) {
         tissueSum[c] += v;
@@ -550,14 +568,14 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
           count += tissueCount[c];
         }
       // Midway between the tissue here (brain ~30 HU, a hematoma ~75 HU) and the bone here.
-      limit[cj * cnx + ci] = ((count > 0 ? sum / count : BRAIN_REFERENCE_HU) + bone) / 2;
+      limit[cj * cnx + ci] = ((count > 0 ? sum / count : BRAIN_REFERENCE_HU) + Math.max(bone, denseBone)) / 2;
     }
   for (let j = 0; j < ny; j++) {
-    const crow = ((j / BONE_BLOCK) | 0) * cnx;
+    const crow = ((j / block) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
       const p = base + j * nx + i;
       const v = data[p];
-      allowed[p] = v >= TISSUE_FLOOR_HU && v < limit[crow + ((i / BONE_BLOCK) | 0)] ? 1 : 0;
+      allowed[p] = v >= TISSUE_FLOOR_HU && v < limit[crow + ((i / block) | 0)] ? 1 : 0;
     }
   }
 }
