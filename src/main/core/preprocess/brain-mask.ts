@@ -13,10 +13,13 @@ import { borderPixels, dilateInPlace, erodeInPlace, fillHolesInPlace, floodFill,
  * than twice the closing radius; the flood is then grown back over the scalp strip that the
  * thickening hid. The orbits, the nose and the ear canals open to the outside through gaps far
  * wider than that, so orbit fat and globes are flooded as outside; sinus and mastoid air is
- * below the tissue threshold. Slices are then tied together in 3D (largest connected component
+ * below the tissue threshold. Slices are then tied together in 3D (largest connected components
  * after a small opening, so thin bridges into the skull base do not join the brain), holes are
- * filled per slice (a dark infarct or a calcification inside the brain is brain), and slices
- * whose mask leaks far beyond both neighbours are cut back to them.
+ * filled per slice (a dark infarct or a calcification inside the brain is brain), a slice whose
+ * mask leaks far beyond both neighbours is cut back to them, and a slice that lost the brain its
+ * neighbours share (an open skull) is redone with a wider closing. Last, voxels at the inner
+ * table that are more tissue than bone (partial volume of a 5 mm slice, up to ~800 HU) join the
+ * mask, in-plane next to it or seeded from the neighbouring slices (the vertex).
  *
  * Hemorrhage (50-90 HU, up to ~100 HU when clotted) stays below the bone threshold, so a subdural
  * or epidural collection against the inner table is part of the cavity; hypodense lesions
