@@ -139,9 +139,11 @@ export async function analyzeVolume(volume: Volume, options: AnalyzeOptions): Pr
             const target = scales.find((x) => x.sizePx === s.sizePx);
             if (!target) continue;
             target.healthy.set(s.healthy, base);
+            clampToWindow(target.healthy, base, plane);
             target.covered.set(s.covered, base);
           }
           fused.set(r.fused, base);
+          clampToWindow(fused, base, plane);
           fusedCovered.set(r.fusedCovered, base);
           done.push(k);
         },
@@ -175,6 +177,18 @@ export async function analyzeVolume(volume: Volume, options: AnalyzeOptions): Pr
     provenance,
     warnings: stack.warnings,
   };
+}
+
+/**
+ * A healthy estimate is an image seen through the brain window: values outside [0, 1] (a
+ * biharmonic fill overshooting at a sharp edge) cannot exist in the windowed scan and would
+ * only inflate residuals, so they are clipped like the scan itself was.
+ */
+function clampToWindow(values: Float32Array, start: number, count: number): void {
+  for (let p = start; p < start + count; p++) {
+    const v = values[p];
+    values[p] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
 }
 
 export type ScoreMetric = 'absolute' | 'squared' | 'ssim';
