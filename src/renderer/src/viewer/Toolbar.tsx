@@ -79,6 +79,29 @@ export function Toolbar(p: ToolbarProps) {
           </button>
         )}
       </div>
+      <div className="tb-group tb-right" role="group" aria-label="Layout">
+        <button aria-pressed={p.show3d} onClick={p.onToggle3d} data-testid="toggle-3d" title="3D view · key V">
+          3D
+        </button>
+        {p.show3d && (
+          <select value={p.volumePreset} onChange={(e) => p.onVolumePreset(e.target.value as VolumePresetId)} aria-label="3D rendering" data-testid="volume-preset">
+            {(Object.keys(VOLUME_PRESET_LABELS) as VolumePresetId[]).map((id) => (
+              <option key={id} value={id}>
+                {VOLUME_PRESET_LABELS[id]}
+              </option>
+            ))}
+          </select>
+        )}
+        <button aria-pressed={p.maximised} onClick={p.onToggleLayout} data-testid="layout-toggle" title="Enlarge the active view · Enter or double-click">
+          1×1
+        </button>
+        <button onClick={p.onReset} data-testid="reset-view" title="Reset zoom, pan and window · key R">
+          Reset
+        </button>
+        <button onClick={p.onHelp} data-testid="help-button" title="Keyboard shortcuts · key ?" aria-label="Keyboard shortcuts">
+          ?
+        </button>
+      </div>
       {(p.score || p.hasLabels || p.hasBrainMask) && (
         <div className="tb-group overlays" role="group" aria-label="Overlays">
           <button aria-pressed={d.overlaysVisible} onClick={() => p.onDisplay({ overlaysVisible: !d.overlaysVisible })} data-testid="toggle-overlays" title="All overlays · key O">
@@ -121,29 +144,6 @@ export function Toolbar(p: ToolbarProps) {
           )}
         </div>
       )}
-      <div className="tb-group tb-right" role="group" aria-label="Layout">
-        <button aria-pressed={p.show3d} onClick={p.onToggle3d} data-testid="toggle-3d" title="3D view · key V">
-          3D
-        </button>
-        {p.show3d && (
-          <select value={p.volumePreset} onChange={(e) => p.onVolumePreset(e.target.value as VolumePresetId)} aria-label="3D rendering" data-testid="volume-preset">
-            {(Object.keys(VOLUME_PRESET_LABELS) as VolumePresetId[]).map((id) => (
-              <option key={id} value={id}>
-                {VOLUME_PRESET_LABELS[id]}
-              </option>
-            ))}
-          </select>
-        )}
-        <button aria-pressed={p.maximised} onClick={p.onToggleLayout} data-testid="layout-toggle" title="Enlarge the active view · Enter or double-click">
-          1×1
-        </button>
-        <button onClick={p.onReset} data-testid="reset-view" title="Reset zoom, pan and window · key R">
-          Reset
-        </button>
-        <button onClick={p.onHelp} data-testid="help-button" title="Keyboard shortcuts · key ?" aria-label="Keyboard shortcuts">
-          ?
-        </button>
-      </div>
     </div>
   );
 }
