@@ -150,12 +150,6 @@ export function maskBoundingBox(mask: ArrayLike<number>, dims: Vec3): [number, n
   return maxI < 0 ? null : [minI, maxI, minJ, maxJ];
 }
 
-/** In-plane bounding-box centre (native pixel-centre coordinates) of all mask voxels, or null if empty. */
-export function maskBoundingBoxCentre(mask: ArrayLike<number>, dims: Vec3): [number, number] | null {
-  const box = maskBoundingBox(mask, dims);
-  return box ? [(box[0] + box[1]) / 2, (box[2] + box[3]) / 2] : null;
-}
-
 function chooseMode(spacingMm: Vec3, policy: SpacingPolicy, target: number): 'pixels' | 'resample' {
   if (policy !== 'auto') return policy;
   const off = (s: number) => Math.abs(s - target) / target > AUTO_SPACING_TOLERANCE;
