@@ -17,7 +17,7 @@ import { drawSubject, type SubjectParams } from './anatomy';
 import { Cranium } from './cranium';
 import { buildWarp, CRANIAL_CENTRE, type Push } from './deform';
 import { BlobModel, HaloModel, lesionAtDay, lesionModel, LESION_TYPE_NAMES, LESION_TYPES, resolveLesion, type LesionModel, type LesionSpec, type LesionType, type ResolvedLesion, type ShapeContext } from './lesions';
-import { addCorrelatedNoise, sliceNoiseSeed } from './noise';
+import { NoiseBank, sliceNoiseSeed } from './noise';
 import { phantomGeometry, phantomVolume, renderSubject, type PhantomGeometry, type PhantomOptions } from './phantom';
 import { PhantomRenderer, type ContentPainter, type SliceState, type Warp } from './raster';
 import { VoxelRecords } from './records';
@@ -156,6 +156,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
   const paint = opts.paintLesions !== false;
   const timepoints: CaseTimepoint[] = [];
   let brainMask: Uint8Array | undefined;
+  let noiseBank: NoiseBank | undefined;
   const total = days.length;
   days.forEach((day, t) => {
     throwIfAborted(opts.signal);
@@ -272,7 +273,10 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
     }
 
     const noiseFreeHu = opts.keepNoiseFree ? hu.slice() : undefined;
-    if (opts.noise !== false) addNoise(hu, geometry, subject, t);
+    if (opts.noise !== false) {
+      noiseBank ??= new NoiseBank(geometry.grid.dims[0], geometry.grid.dims[1], geometry.grid.spacing[0], subject.noiseGrainMm, subject.seed);
+      addNoise(hu, geometry, subject, t, noiseBank);
+    }
     const displacement = warpSummary(warp, probe, subject);
     timepoints.push({
       index: t,
@@ -293,13 +297,12 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
   return { seed: opts.seed, subject, geometry, brainMask: brainMask ?? new Uint8Array(0), lesions, timepoints };
 }
 
-function addNoise(hu: Float32Array, geometry: PhantomGeometry, subject: SubjectParams, acquisition: number): void {
+function addNoise(hu: Float32Array, geometry: PhantomGeometry, subject: SubjectParams, acquisition: number, bank: NoiseBank): void {
   const [nx, ny, nz] = geometry.grid.dims;
   const n = nx * ny;
-  const scratch = { a: new Float32Array(n), b: new Float32Array(n) };
   for (let k = 0; k < nz; k++) {
     const slice = hu.subarray(k * n, (k + 1) * n);
-    addCorrelatedNoise(slice, nx, ny, geometry.grid.spacing[0], subject.noiseSdHu, subject.noiseGrainMm, sliceNoiseSeed(subject.seed, acquisition, k), scratch);
+    bank.add(slice, subject.noiseSdHu, sliceNoiseSeed(subject.seed, acquisition, k));
     for (let p = 0; p < n; p++) {
       const v = slice[p];
       slice[p] = v < -1024 ? -1024 : v > 3071 ? 3071 : v;

@@ -96,8 +96,9 @@ export function buildWarp(pushes: Push[]): Warp | undefined {
     }
   }
   const sample = { d: 0, nz: 0 };
-  return {
+  const warp: Warp = {
     bounds: b,
+    maxDisplacementMm: 0,
     displacement(x: number, y: number, z: number, out: Float64Array): void {
       let ux = 0;
       let uy = 0;
@@ -146,6 +147,17 @@ export function buildWarp(pushes: Push[]): Warp | undefined {
       out[2] = uz;
     },
   };
+  // Largest displacement, sampled every 4 mm, with a margin for what falls between samples.
+  const u = new Float64Array(3);
+  let most = 0;
+  for (let x = b[0]; x <= b[3]; x += 4)
+    for (let y = b[1]; y <= b[4]; y += 4)
+      for (let z = b[2]; z <= b[5]; z += 4) {
+        warp.displacement(x, y, z, u);
+        most = Math.max(most, Math.hypot(u[0], u[1], u[2]));
+      }
+  warp.maxDisplacementMm = 1.2 * most + 0.5;
+  return warp;
 }
 
 function cross(a: readonly number[], b: readonly number[]): number[] {

@@ -1,16 +1,20 @@
 /**
  * CT image noise: Gaussian, spatially correlated (a grain of a few tenths of a millimetre, like
- * filtered back-projection), independent per slice and per acquisition.
+ * filtered back-projection), different in every slice and every acquisition.
+ *
+ * Blurring white noise for each of 36 slices is a noticeable share of the generation time, so a
+ * case draws its slices from a small bank of periodic correlated fields, each slice taking one
+ * field at its own random circular shift and flips: statistically the same noise, seamless
+ * (the fields wrap around), and uncorrelated between slices.
  */
-import { streamSeed } from './random';
+import { Rng, streamSeed } from './random';
 
-/** Adds noise of standard deviation sdHu and grain sigma grainMm to one slice in place. */
-export function addCorrelatedNoise(slice: Float32Array, nx: number, ny: number, pixelMm: number, sdHu: number, grainMm: number, seed: number, scratch?: { a: Float32Array; b: Float32Array }): void {
+/** A periodic field of unit-variance correlated Gaussian noise (Gaussian grain, sigma in pixels). */
+export function correlatedField(nx: number, ny: number, sigmaPx: number, seed: number): Float32Array {
   const n = nx * ny;
-  const a = scratch?.a ?? new Float32Array(n);
-  const b = scratch?.b ?? new Float32Array(n);
-  // Uniform white noise: the blur below sums dozens of samples per pixel, so its output is
-  // Gaussian to within a few percent (central limit) at a quarter of the cost of Box-Muller.
+  const a = new Float32Array(n);
+  // Uniform white noise: the blur sums many samples per pixel, so its output is Gaussian to
+  // within a few percent (central limit) at a fraction of the cost of Box-Muller.
   let x = seed >>> 0 || 0x9e3779b9;
   const scale = 3.4641016 / 4294967296; // unit variance: uniform on [-sqrt(3), sqrt(3)]
   for (let p = 0; p < n; p++) {
@@ -19,47 +23,36 @@ export function addCorrelatedNoise(slice: Float32Array, nx: number, ny: number, 
     x ^= x << 5;
     a[p] = (x >>> 0) * scale - 1.7320508;
   }
-  const sigmaPx = grainMm / pixelMm;
   const kernel = gaussianKernel(sigmaPx);
   let energy = 0;
   for (const k of kernel) energy += k * k;
-  const gain = sdHu / energy; // separable: variance of the 2D result is energy^2
   const r = (kernel.length - 1) >> 1;
-  // Rows a -> b, then columns b -> slice (added); mirrored borders only near the edges.
+  const b = new Float32Array(n);
   for (let j = 0; j < ny; j++) {
     const row = j * nx;
     for (let i = 0; i < nx; i++) {
       let acc = 0;
-      if (i >= r && i < nx - r) {
-        const base = row + i - r;
-        for (let t = 0; t < kernel.length; t++) acc += kernel[t] * a[base + t];
-      } else {
-        for (let t = -r; t <= r; t++) {
-          let ii = i + t;
-          ii = ii < 0 ? -ii : ii >= nx ? 2 * nx - 2 - ii : ii;
-          acc += kernel[t + r] * a[row + ii];
-        }
+      for (let t = -r; t <= r; t++) {
+        let ii = i + t;
+        ii = ii < 0 ? ii + nx : ii >= nx ? ii - nx : ii;
+        acc += kernel[t + r] * a[row + ii];
       }
       b[row + i] = acc;
     }
   }
+  const gain = 1 / energy; // separable: the 2D variance is energy^2
   for (let j = 0; j < ny; j++) {
-    const interior = j >= r && j < ny - r;
     for (let i = 0; i < nx; i++) {
       let acc = 0;
-      if (interior) {
-        let q = (j - r) * nx + i;
-        for (let t = 0; t < kernel.length; t++, q += nx) acc += kernel[t] * b[q];
-      } else {
-        for (let t = -r; t <= r; t++) {
-          let jj = j + t;
-          jj = jj < 0 ? -jj : jj >= ny ? 2 * ny - 2 - jj : jj;
-          acc += kernel[t + r] * b[jj * nx + i];
-        }
+      for (let t = -r; t <= r; t++) {
+        let jj = j + t;
+        jj = jj < 0 ? jj + ny : jj >= ny ? jj - ny : jj;
+        acc += kernel[t + r] * b[jj * nx + i];
       }
-      slice[j * nx + i] += gain * acc;
+      a[j * nx + i] = gain * acc;
     }
   }
+  return a;
 }
 
 function gaussianKernel(sigma: number): Float32Array {
@@ -73,6 +66,41 @@ function gaussianKernel(sigma: number): Float32Array {
   }
   for (let t = 0; t < k.length; t++) k[t] /= sum;
   return k;
+}
+
+export class NoiseBank {
+  private readonly fields: Float32Array[];
+
+  constructor(
+    private readonly nx: number,
+    private readonly ny: number,
+    pixelMm: number,
+    grainMm: number,
+    seed: number,
+    size = 6,
+  ) {
+    this.fields = Array.from({ length: size }, (_, i) => correlatedField(nx, ny, grainMm / pixelMm, streamSeed(seed, `noise-bank:${i}`)));
+  }
+
+  /** Adds noise of standard deviation sdHu to a slice; `seed` picks the field, shift and flips. */
+  add(slice: Float32Array, sdHu: number, seed: number): void {
+    const { nx, ny } = this;
+    const rng = new Rng(seed);
+    const f = this.fields[rng.int(0, this.fields.length - 1)];
+    const dx = rng.int(0, nx - 1);
+    const dy = rng.int(0, ny - 1);
+    const flipX = rng.bool();
+    const flipY = rng.bool();
+    for (let j = 0; j < ny; j++) {
+      const sj = (flipY ? ny - 1 - j : j) + dy;
+      const row = (sj >= ny ? sj - ny : sj) * nx;
+      const out = j * nx;
+      for (let i = 0; i < nx; i++) {
+        const si = (flipX ? nx - 1 - i : i) + dx;
+        slice[out + i] += sdHu * f[row + (si >= nx ? si - nx : si)];
+      }
+    }
+  }
 }
 
 export function sliceNoiseSeed(seed: number, acquisition: number, k: number): number {

@@ -7,7 +7,7 @@ import { AppError } from '../../../shared/errors';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import { IDENTITY_DIRECTION, type Vec3, type Volume } from '../volume';
 import { drawSubject, TEMPLATE, type SubjectParams } from './anatomy';
-import { addCorrelatedNoise, sliceNoiseSeed } from './noise';
+import { NoiseBank, sliceNoiseSeed } from './noise';
 import { PhantomRenderer, type ContentPainter, type PhantomGrid, type Warp } from './raster';
 
 export const DEFAULT_MATRIX = 512;
@@ -100,13 +100,13 @@ export function renderSubject(
   const brainMask = new Uint8Array(n * nz);
   const renderer = new PhantomRenderer(subject, grid, opts.warp);
   const noise = opts.noise !== false;
-  const scratch = noise ? { a: new Float32Array(n), b: new Float32Array(n) } : undefined;
+  const bank = noise ? new NoiseBank(nx, ny, grid.spacing[0], subject.noiseGrainMm, subject.seed) : undefined;
   const stage = opts.stage ?? 'Generating phantom';
   for (let k = 0; k < nz; k++) {
     throwIfAborted(opts.signal);
     renderer.renderSlice(k, hu, labels, brainMask, k * n, opts.painters ?? []);
     const slice = hu.subarray(k * n, (k + 1) * n);
-    if (noise) addCorrelatedNoise(slice, nx, ny, grid.spacing[0], subject.noiseSdHu, subject.noiseGrainMm, sliceNoiseSeed(subject.seed, opts.acquisition ?? 0, k), scratch);
+    bank?.add(slice, subject.noiseSdHu, sliceNoiseSeed(subject.seed, opts.acquisition ?? 0, k));
     for (let p = 0; p < n; p++) {
       const v = slice[p];
       slice[p] = v < -1024 ? -1024 : v > 3071 ? 3071 : v;

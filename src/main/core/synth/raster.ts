@@ -27,6 +27,8 @@ export interface PhantomGrid {
 /** A smooth displacement of the cranial contents (template mm), zero outside `bounds`. */
 export interface Warp {
   bounds: [number, number, number, number, number, number];
+  /** Upper bound of the displacement length (template mm). */
+  maxDisplacementMm: number;
   /** Writes the displacement u at template point p into out[0..2]; contents at p come from p - u. */
   displacement(x: number, y: number, z: number, out: Float64Array): void;
 }
@@ -62,6 +64,8 @@ export interface ContentPainter {
 }
 
 const FAR = 1e3;
+/** Marks coarse pixels without a sulcal field value. */
+const NONE = 1e9;
 
 export class PhantomRenderer {
   readonly subject: SubjectParams;
@@ -93,6 +97,8 @@ export class PhantomRenderer {
   private readonly tmp: DistanceSample = { d: 0, nz: 0 };
   private readonly tmp2: DistanceSample = { d: 0, nz: 0 };
   private readonly u = new Float64Array(3);
+  /** A point passed to shape functions without boxing its coordinates. */
+  private readonly pt = new Float64Array(3);
   private readonly layerSample = new Float64Array(3);
 
   constructor(subject: SubjectParams, grid: PhantomGrid, warp?: Warp, cranium?: Cranium) {
@@ -122,7 +128,8 @@ export class PhantomRenderer {
     this.edgeMm = Math.max(0.7, Math.max(sx, sy)) / meanScale;
     this.slabHalfMm = (0.5 * sz) / subject.scale[2];
 
-    this.coarseStride = Math.max(1, Math.round(0.9 / Math.max(sx, sy)));
+    // Sulcal field, texture and displacement vary over millimetres: sampled every ~1.8 mm.
+    this.coarseStride = Math.max(1, Math.round(1.8 / Math.max(sx, sy)));
     this.cnx = Math.ceil((grid.dims[0] - 1) / this.coarseStride) + 2;
     this.cny = Math.ceil((grid.dims[1] - 1) / this.coarseStride) + 2;
     this.ch = Array.from({ length: CH_COUNT }, () => new Float32Array(this.cnx * this.cny));
@@ -254,105 +261,137 @@ export class PhantomRenderer {
     this.t0 = this.voxelTemplate(0, 0, k);
   }
 
+  /** Coarse-pixel box (inclusive) where the head is, found by the coarse pass; the full pass skips the rest. */
+  private readonly headBox = { ci0: 0, ci1: -1, cj0: 0, cj1: -1 };
+
   /** Coarse channels: sulcal distance at slab bottom/middle/top, sulcal depth limit, texture HU, displacement. */
   private coarsePass(k: number): void {
+    void k;
     const s = this.coarseStride;
     const { cnx, cny, ch } = this;
-    const subj = this.subject;
-    const [Ti, Tj, Tk] = [this.Ti, this.Tj, this.Tk];
+    const Ti = this.Ti;
+    const Tj = this.Tj;
     const t0 = this.t0;
-    const hT = this.slabHalfMm * subj.scale[2];
-    const lo = ch[CH_DLO];
-    const mid = ch[CH_DMID];
-    const hi = ch[CH_DHI];
-    const depth = ch[CH_DEPTH];
-    const tex = ch[CH_TEX];
-    const ux = ch[CH_UX];
-    const uy = ch[CH_UY];
-    const uz = ch[CH_UZ];
-    const nmid = ch[CH_NMID];
-    const nlo = ch[CH_NLO];
-    const nhi = ch[CH_NHI];
-    const isPF = ch[CH_PF];
-    const wob = ch[CH_WOBBLE];
-    const soft = ch[CH_SOFT];
-    const sample = this.tmp;
-    const warp = this.warp;
-    const wb = warp?.bounds;
-    const u = this.u;
-    const pxMm = this.grid.spacing[0] * s;
-    const pyMm = this.grid.spacing[1] * s;
-    const NONE = 1e9;
+    const px = this.px;
+    const box = this.headBox;
+    box.ci0 = cnx;
+    box.ci1 = -1;
+    box.cj0 = cny;
+    box.cj1 = -1;
     for (let cj = 0; cj < cny; cj++) {
       for (let ci = 0; ci < cnx; ci++) {
-        const c = ci + cj * cnx;
         const i = ci * s;
         const j = cj * s;
-        const tx = t0[0] + i * Ti[0] + j * Tj[0];
-        const ty = t0[1] + i * Ti[1] + j * Tj[1];
-        const tz = t0[2] + i * Ti[2] + j * Tj[2];
-        this.cavityDistance(tx, ty, tz, sample);
-        ux[c] = 0;
-        uy[c] = 0;
-        uz[c] = 0;
-        nmid[c] = NONE;
-        wob[c] = 0;
-        soft[c] = 0;
-        if (sample.d > 8) {
-          tex[c] = 0;
-          // Fat planes between the muscles of the face and neck.
-          if (sample.d < 80) soft[c] = this.textureNoise.noise(tx / 14 + 40, ty / 14, tz / 20) + 0.25 * this.textureNoise.noise(tx / 6 + 40, ty / 6, tz / 9);
-          continue;
+        px[PX_TX] = t0[0] + i * Ti[0] + j * Tj[0];
+        px[PX_TY] = t0[1] + i * Ti[1] + j * Tj[1];
+        px[PX_TZ] = t0[2] + i * Ti[2] + j * Tj[2];
+        if (this.coarsePixel(ci + cj * cnx)) {
+          if (ci < box.ci0) box.ci0 = ci;
+          if (ci > box.ci1) box.ci1 = ci;
+          if (cj < box.cj0) box.cj0 = cj;
+          if (cj > box.cj1) box.cj1 = cj;
         }
-        let qx = tx;
-        let qy = ty;
-        let qz = tz;
-        if (warp && wb && tx >= wb[0] && tx <= wb[3] && ty >= wb[1] && ty <= wb[4] && tz >= wb[2] && tz <= wb[5]) {
-          warp.displacement(tx, ty, tz, u);
-          ux[c] = u[0];
-          uy[c] = u[1];
-          uz[c] = u[2];
+      }
+    }
+    this.fieldDistances();
+  }
+
+  /** Fills the coarse channels at coarse pixel c (template position in the registers); false outside the head. */
+  private coarsePixel(c: number): boolean {
+    const ch = this.ch;
+    const px = this.px;
+    const sample = this.tmp;
+    const tx = px[PX_TX];
+    const ty = px[PX_TY];
+    const tz = px[PX_TZ];
+    ch[CH_UX][c] = 0;
+    ch[CH_UY][c] = 0;
+    ch[CH_UZ][c] = 0;
+    ch[CH_NMID][c] = NONE;
+    ch[CH_WOBBLE][c] = 0;
+    ch[CH_SOFT][c] = 0;
+    ch[CH_TEX][c] = 0;
+    this.cranium.distance(tx, ty, tz, sample);
+    const inHead = this.cranium.lastVaultDistance < 34;
+    if (sample.d > 8) {
+      // Fat planes between the muscles of the face and neck.
+      if (sample.d < 80) ch[CH_SOFT][c] = this.textureNoise.noise(tx / 14 + 40, ty / 14, tz / 20) + 0.25 * this.textureNoise.noise(tx / 6 + 40, ty / 6, tz / 9);
+      return inHead;
+    }
+    let qx = tx;
+    let qy = ty;
+    let qz = tz;
+    const warp = this.warp;
+    if (warp) {
+      const wb = warp.bounds;
+      if (tx >= wb[0] && tx <= wb[3] && ty >= wb[1] && ty <= wb[4] && tz >= wb[2] && tz <= wb[5]) {
+        const u = this.u;
+        warp.displacement(tx, ty, tz, u);
+        ch[CH_UX][c] = u[0];
+        ch[CH_UY][c] = u[1];
+        ch[CH_UZ][c] = u[2];
+        if (u[0] !== 0 || u[1] !== 0 || u[2] !== 0) {
           qx -= u[0];
           qy -= u[1];
           qz -= u[2];
+          this.cranium.distance(qx, qy, qz, sample);
         }
-        wob[c] = 2.8 * this.depthNoise.noise(qx / 16 + 50, qy / 16, qz / 16);
-        tex[c] = 1.3 * this.textureNoise.noise(qx / 22, qy / 22, qz / 22) + 0.6 * this.textureNoise.noise(qx / 7 + 31, qy / 7, qz / 7);
-        this.cavityDistance(qx, qy, qz, sample);
-        const rho = -sample.d;
-        const ax = Math.abs(qx);
-        const inPFxy = qy > petrousRidgeY(ax) - 1;
-        const zt = tentoriumZ(qx, qy);
-        const pf = inPFxy && qz < zt;
-        isPF[c] = pf ? 1 : 0;
-        // Sulci deepen from the convexity, the skull base and the medial surface; the
-        // tentorial surface gets none (they would converge on the incisura).
-        let rhoEff = rho;
-        if (pf) {
-          const dT = Math.abs(qz - zt) / Math.sqrt(1 + tentoriumSlope(qx, qy) ** 2);
-          if (dT < rhoEff) rhoEff = dT;
-        }
-        if (!pf) {
-          const fissure = Math.abs(qx - this.midlineX(qy, qz));
-          if (qz > this.fissureBottomZ(qy) && fissure < rhoEff) rhoEff = fissure;
-        }
-        const dLimit = pf ? 7 + 3 * this.depthNoise.noise(qx / 20 + 7, qy / 20, qz / 20) : 16 + 7 * this.depthNoise.noise(qx / 28, qy / 28, qz / 28);
-        depth[c] = dLimit;
-        if (rhoEff > dLimit + 8 || rho < -3) continue;
-        // Sulcal field: gradient noise made anisotropic so its zero sheets stand roughly
-        // perpendicular to the brain surface (sulci run inwards, not parallel to the cortex).
-        // Over the skull base the surface normal is vertical, not radial.
-        const floorNearer = pf ? 0 : smoothstep(-4, 4, -this.cranium.lastVaultDistance - rho);
-        const f = pf ? this.foliaField(qx, qy, qz) : this.sulcusField(qx, qy, qz, floorNearer);
-        const fl = pf ? this.foliaField(qx - Tk[0] * hT, qy - Tk[1] * hT, qz - Tk[2] * hT) : this.sulcusField(qx - Tk[0] * hT, qy - Tk[1] * hT, qz - Tk[2] * hT, floorNearer);
-        const fh = pf ? this.foliaField(qx + Tk[0] * hT, qy + Tk[1] * hT, qz + Tk[2] * hT) : this.sulcusField(qx + Tk[0] * hT, qy + Tk[1] * hT, qz + Tk[2] * hT, floorNearer);
-        nmid[c] = f;
-        nlo[c] = fl;
-        nhi[c] = fh;
       }
     }
-    // Convert field values to distances (mm) with the field's gradient: in-plane by finite
-    // differences on the coarse grid, through-plane from the slab ends.
+    ch[CH_WOBBLE][c] = 2.8 * this.depthNoise.noise(qx / 16 + 50, qy / 16, qz / 16);
+    ch[CH_TEX][c] = 1.3 * this.textureNoise.noise(qx / 22, qy / 22, qz / 22) + 0.6 * this.textureNoise.noise(qx / 7 + 31, qy / 7, qz / 7);
+    const rho = -sample.d;
+    const ax = Math.abs(qx);
+    const inPFxy = qy > petrousRidgeY(ax) - 1;
+    const zt = tentoriumZ(qx, qy);
+    const pf = inPFxy && qz < zt;
+    // Sulci deepen from the convexity, the skull base and the medial surface; the
+    // tentorial surface gets none (they would converge on the incisura).
+    let rhoEff = rho;
+    if (pf) {
+      const slope = tentoriumSlope(qx, qy);
+      const dT = Math.abs(qz - zt) / Math.sqrt(1 + slope * slope);
+      if (dT < rhoEff) rhoEff = dT;
+    } else {
+      const fissure = Math.abs(qx - this.midlineX(qy, qz));
+      if (qz > this.fissureBottomZ(qy) && fissure < rhoEff) rhoEff = fissure;
+    }
+    const dLimit = pf ? 7 + 3 * this.depthNoise.noise(qx / 20 + 7, qy / 20, qz / 20) : 16 + 7 * this.depthNoise.noise(qx / 28, qy / 28, qz / 28);
+    ch[CH_DEPTH][c] = dLimit;
+    if (rhoEff > dLimit + 8 || rho < -3) return inHead;
+    // Sulcal field: gradient noise made anisotropic so its zero sheets stand roughly
+    // perpendicular to the brain surface (sulci run inwards, not parallel to the cortex).
+    // Over the skull base the surface normal is vertical, not radial.
+    px[PX_QX] = qx;
+    px[PX_QY] = qy;
+    px[PX_QZ] = qz;
+    px[PX_FLOOR] = pf ? 0 : smoothstep(-4, 4, -this.cranium.lastVaultDistance - rho);
+    const kind = pf ? 1 : 0;
+    this.surfaceField(kind, 0);
+    ch[CH_NMID][c] = px[PX_FIELD];
+    this.surfaceField(kind, -1);
+    ch[CH_NLO][c] = px[PX_FIELD];
+    this.surfaceField(kind, 1);
+    ch[CH_NHI][c] = px[PX_FIELD];
+    return inHead;
+  }
+
+  /**
+   * Convert field values to distances (mm) with the field's gradient: in-plane by finite
+   * differences on the coarse grid, through-plane from the slab ends.
+   */
+  private fieldDistances(): void {
+    const { cnx, cny, ch } = this;
+    const s = this.coarseStride;
+    const hT = this.slabHalfMm * this.subject.scale[2];
+    const lo = ch[CH_DLO];
+    const mid = ch[CH_DMID];
+    const hi = ch[CH_DHI];
+    const nmid = ch[CH_NMID];
+    const nlo = ch[CH_NLO];
+    const nhi = ch[CH_NHI];
+    const pxMm = this.grid.spacing[0] * s;
+    const pyMm = this.grid.spacing[1] * s;
     for (let cj = 0; cj < cny; cj++) {
       for (let ci = 0; ci < cnx; ci++) {
         const c = ci + cj * cnx;
@@ -378,6 +417,51 @@ export class PhantomRenderer {
     }
   }
 
+  /**
+   * The sulcal (kind 0) or folial (kind 1) field at the registered content position, shifted
+   * by `end` slab half-thicknesses along the slice normal; result in the PX_FIELD register.
+   */
+  private surfaceField(kind: number, end: number): void {
+    const px = this.px;
+    const Tk = this.Tk;
+    const h = end * this.slabHalfMm * this.subject.scale[2];
+    const x = px[PX_QX] + Tk[0] * h;
+    const y = px[PX_QY] + Tk[1] * h;
+    const z = px[PX_QZ] + Tk[2] * h;
+    if (kind === 1) {
+      // Cerebellar folia are thin transverse lamellae: vary mostly with height.
+      px[PX_FIELD] = this.foliaNoise.noise(x / 30, y / 24, z / 4.5) + 0.3 * this.foliaNoise.noise(x / 9 + 5, y / 9, z / 9);
+      return;
+    }
+    // Compress the field along the surface normal so its zero sheets (the sulci) run inwards
+    // rather than parallel to the cortex: radially from the cranial centre under the vault,
+    // vertically over the skull base (blended by value between the two). Most convexity sulci
+    // run up and down: the field is also stretched vertically so sheets stand upright.
+    const floorNearer = px[PX_FLOOR];
+    const hemi = x < 0 ? 311.7 : 0;
+    const L = 19;
+    const noise = this.sulcusNoise;
+    let f = 0;
+    if (floorNearer < 1) {
+      const dx = x;
+      const dy = y - 4;
+      const dz = z - 34;
+      const r = Math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-6;
+      const k = (62 + 0.3 * (r - 62)) / r;
+      const sx = dx * k + hemi;
+      const sy = 4 + dy * k;
+      const sz = 0.65 * (34 + dz * k);
+      f = noise.noise(sx / L, sy / L, sz / L) + 0.3 * noise.noise(sx / 8 + 19.3, sy / 8, sz / 8);
+    }
+    if (floorNearer > 0) {
+      const sx = x + hemi + 53;
+      const sz = 0.3 * z;
+      const g = noise.noise(sx / L, y / L, sz / L) + 0.3 * noise.noise(sx / 8 + 19.3, y / 8, sz / 8);
+      f = lerp(f, g, floorNearer);
+    }
+    px[PX_FIELD] = f;
+  }
+
   /** Bilinear sample of coarse channel `c` at full-resolution pixel (i, j). */
   private coarseAt(c: number, i: number, j: number): number {
     const inv = 1 / this.coarseStride;
@@ -388,38 +472,6 @@ export class PhantomRenderer {
     const a = this.ch[c];
     const p = ci + cj * this.cnx;
     return (1 - fy) * ((1 - fx) * a[p] + fx * a[p + 1]) + fy * ((1 - fx) * a[p + this.cnx] + fx * a[p + this.cnx + 1]);
-  }
-
-  private sulcusField(x: number, y: number, z: number, floorNearer: number): number {
-    // Compress the field along the surface normal so its zero sheets (the sulci) run inwards
-    // rather than parallel to the cortex: radially from the cranial centre under the vault,
-    // vertically over the skull base (blended by value between the two).
-    const cx = 0;
-    const cy = 4;
-    const cz = 34;
-    const hemi = x < 0 ? 311.7 : 0;
-    let f = 0;
-    if (floorNearer < 1) {
-      const dx = x - cx;
-      const dy = y - cy;
-      const dz = z - cz;
-      const r = Math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-6;
-      const radialScale = (62 + 0.3 * (r - 62)) / r;
-      // Most convexity sulci run up and down: stretch the field vertically so sheets stand upright.
-      f = this.sulcusSheetNoise(cx + dx * radialScale + hemi, cy + dy * radialScale, 0.65 * (cz + dz * radialScale));
-    }
-    if (floorNearer > 0) f = lerp(f, this.sulcusSheetNoise(x + hemi + 53, y, 0.3 * z), floorNearer);
-    return f;
-  }
-
-  private sulcusSheetNoise(x: number, y: number, z: number): number {
-    const L = 19;
-    return this.sulcusNoise.noise(x / L, y / L, z / L) + 0.3 * this.sulcusNoise.noise(x / 8 + 19.3, y / 8, z / 8);
-  }
-
-  private foliaField(x: number, y: number, z: number): number {
-    // Cerebellar folia are thin transverse lamellae: vary mostly with height.
-    return this.foliaNoise.noise(x / 30, y / 24, z / 4.5) + 0.3 * this.foliaNoise.noise(x / 9 + 5, y / 9, z / 9);
   }
 
   /** x of the midline (falx) in template mm: a slight subject-specific bow. */
@@ -457,8 +509,21 @@ export class PhantomRenderer {
     box.j0 = ny;
     box.j1 = -1;
     const C = TEMPLATE.cranium;
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
+    // Outside the head box found by the coarse pass there is only air.
+    st.outer.fill(H.air);
+    st.outerLabel.fill(TISSUE.background);
+    st.cavity.fill(0);
+    st.csfFraction.fill(0);
+    st.ventricleFraction.fill(0);
+    st.depthMm.fill(FAR);
+    const hb = this.headBox;
+    const sc = this.coarseStride;
+    const i0 = Math.max(0, (hb.ci0 - 1) * sc);
+    const i1 = Math.min(nx - 1, (hb.ci1 + 1) * sc);
+    const j0 = Math.max(0, (hb.cj0 - 1) * sc);
+    const j1 = Math.min(ny - 1, (hb.cj1 + 1) * sc);
+    for (let j = j0; j <= j1; j++) {
+      for (let i = i0; i <= i1; i++) {
         const p = i + j * nx;
         const tx = t0[0] + i * Ti[0] + j * Tj[0];
         const ty = t0[1] + i * Ti[1] + j * Tj[1];
@@ -469,15 +534,7 @@ export class PhantomRenderer {
         const edx = (tx - C.cx) / (1 + (C.egginess * edy) / C.ry);
         ellipsoidDistance(edx, edy, edz, C.rx, C.ry, edz > 0 ? C.rzUp : C.rzDown, sample);
         const dE = sample.d;
-        st.cavity[p] = 0;
-        st.csfFraction[p] = 0;
-        st.ventricleFraction[p] = 0;
-        st.depthMm[p] = FAR;
-        if (dE > 30) {
-          st.outer[p] = H.air;
-          st.outerLabel[p] = TISSUE.background;
-          continue;
-        }
+        if (dE > 30) continue;
         const hE = Math.abs(sample.nz) * hT;
         const fz = this.floor.sample(tx, ty);
         const fg = this.floor.lastSlope;
@@ -848,7 +905,8 @@ export class PhantomRenderer {
     const t0 = this.t0;
     const a = this.tmp;
     const b = this.tmp2;
-    const margin = inside && this.warp ? 25 : 2;
+    const pt = this.pt;
+    const margin = inside && this.warp ? this.warp.maxDisplacementMm + 2 : 2;
     for (const s of list) {
       const bounds = this.structureBounds(s, margin);
       if (zSlice < bounds.z0 - hT * 2 || zSlice > bounds.z1 + hT * 2) continue;
@@ -875,12 +933,15 @@ export class PhantomRenderer {
             y = t0[1] + i * Ti[1] + j * Tj[1];
             z = t0[2] + i * Ti[2] + j * Tj[2];
           }
-          shapeDistance(s.shape, x, y, z, a);
+          pt[0] = x;
+          pt[1] = y;
+          pt[2] = z;
+          shapeDistance(s.shape, pt, a);
           let occ = slabFraction(a.d, Math.abs(a.nz) * hT, ws);
           if (occ <= 0) continue;
           if (s.subtract) {
             for (const sub of s.subtract) {
-              shapeDistance(sub, x, y, z, b);
+              shapeDistance(sub, pt, b);
               occ *= 1 - slabFraction(b.d, Math.abs(b.nz) * hT, w);
             }
             if (occ <= 0) continue;
@@ -932,13 +993,14 @@ function sheet(a: number, b: number, hw: number, w: number): number {
   return r > 0 ? r : 0;
 }
 
-export function shapeDistance(s: Shape, x: number, y: number, z: number, out: DistanceSample): void {
+/** Signed distance of point p (template mm) to a shape. */
+export function shapeDistance(s: Shape, p: Float64Array, out: DistanceSample): void {
   if (s.kind === 'tube') {
-    tubeDistance(s.tube, x, y, z, out);
+    tubeDistance(s.tube, p, out);
     return;
   }
-  let dx = x - s.c[0];
-  let dy = y - s.c[1];
+  let dx = p[0] - s.c[0];
+  let dy = p[1] - s.c[1];
   if (s.yawRad !== 0) {
     const c = Math.cos(s.yawRad);
     const sn = Math.sin(s.yawRad);
@@ -946,7 +1008,7 @@ export function shapeDistance(s: Shape, x: number, y: number, z: number, out: Di
     dy = -sn * dx + c * dy;
     dx = rx;
   }
-  ellipsoidDistance(dx, dy, z - s.c[2], s.r[0], s.r[1], s.r[2], out);
+  ellipsoidDistance(dx, dy, p[2] - s.c[2], s.r[0], s.r[1], s.r[2], out);
 }
 
 /** Rotation (row-major 3x3) taking scanner directions to head directions. */
@@ -980,7 +1042,6 @@ const CH_UZ = 7;
 const CH_NMID = 8;
 const CH_NLO = 9;
 const CH_NHI = 10;
-const CH_PF = 11;
 const CH_WOBBLE = 12;
 const CH_SOFT = 13;
 const CH_COUNT = 14;
@@ -1011,4 +1072,6 @@ const PX_HT = 21;
 const PX_V = 22;
 const PX_CSF = 23;
 const PX_GM = 24;
-const PX_COUNT = 25;
+const PX_FLOOR = 25;
+const PX_FIELD = 26;
+const PX_COUNT = 27;

@@ -107,7 +107,10 @@ export function makeTube(vertices: ReadonlyArray<readonly [number, number, numbe
 }
 
 /** Signed distance to a tube (smooth union of its segment cones, approximated by the nearest segment). */
-export function tubeDistance(tube: Tube, px: number, py: number, pz: number, out: DistanceSample): void {
+export function tubeDistance(tube: Tube, point: Float64Array, out: DistanceSample): void {
+  const px = point[0];
+  const py = point[1];
+  const pz = point[2];
   const P = tube.points;
   const R = tube.radii;
   const sq = tube.zSquash;
