@@ -9,7 +9,7 @@ import type { AnalysisJobParams } from '../jobs/analysis-job';
 import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
-import { loadHealthyReferences, toThresholdSettings } from '../core/pipeline/reading';
+import { defaultReading, loadHealthyReferences, toThresholdSettings } from '../core/pipeline/reading';
 import { ThresholdEngine, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
 import type { BorderErosion } from '../core/scoring/distance';
@@ -76,9 +76,10 @@ export class AnalysisService {
     }
     const files = this.deps.library.getSeriesFiles(params.seriesId);
     const volume = await this.deps.library.loadVolume(params.seriesId);
-    const reading = params.reading ?? this.readingFor(params.seriesId);
+    const references = await loadHealthyReferences(this.modelsDir(), params.inpainter);
+    const reading = params.reading ?? this.savedReading(params.seriesId) ?? defaultReading(references);
     // A z-score needs a healthy reference: say so now, not after minutes of inpainting.
-    toThresholdSettings(reading, await loadHealthyReferences(this.modelsDir(), params.inpainter));
+    toThresholdSettings(reading, references);
     const runId = randomUUID();
     const stagingDir = join(this.deps.dataDir, 'staging', `run-${runId}`);
     const jobParams: AnalysisJobParams = {
@@ -249,6 +250,13 @@ export class AnalysisService {
     this.deps.settings.set(`reading:series:${info.seriesId}`, reading);
     if (asDefault) this.deps.settings.set('reading:default', reading);
     return this.getRun(runId);
+  }
+
+  /** The settings a reader saved for this series or as their default, if any. */
+  private savedReading(seriesId: string): ReadingSettings | null {
+    const saved = this.deps.settings.get<unknown>(`reading:series:${seriesId}`) ?? this.deps.settings.get<unknown>('reading:default');
+    const parsed = readingSettingsSchema.safeParse(saved);
+    return saved !== undefined && parsed.success ? parsed.data : null;
   }
 
   /** The settings a reader last used for this series, else their default, else the app's. */

@@ -22,7 +22,7 @@ test('brush a lesion, reject another, export PDF and DICOM SEG', async ({ server
   test.setTimeout(300_000);
   const synth = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 21, lesions: ['iph', 'sdh'], slices: 6 })).jobId);
   const seriesId = (synth.result as { studies: { series: { id: string }[] }[] }).studies[0].series[0].id;
-  const run = await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' } })).jobId);
+  const run = await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' }, reading: { strategy: { kind: 'absolute', value: 0.25 } } })).jobId);
   expect(run.status).toBe('succeeded');
 
   await page.goto(server.url);

@@ -5,6 +5,7 @@ import { CLASSICAL_METHODS, type ClassicalMethod } from '../../core/inpaint/clas
 import { PRESET_NAMES, type PresetName } from '../../core/inpaint/presets';
 import type { InpainterChoice } from '../../core/pipeline/analyze';
 import { DEFAULT_MODEL_ID, runAnalysisToDir } from '../../core/pipeline/run-analysis';
+import { defaultReading, loadHealthyReferences } from '../../core/pipeline/reading';
 import type { Lesion } from '../../core/scoring/lesions';
 import { modelsDir } from '../../paths';
 import { defineCommand, parseCommandArgs, requireNumber } from '../command';
@@ -24,7 +25,8 @@ export const READING_OPTIONS = {
   connectivity: { type: 'string' },
 } as const;
 
-export const READING_USAGE = `Reading options (defaults: absolute residual, max fusion, --threshold 0.25):
+export const READING_USAGE = `Reading options (defaults: absolute residual, max fusion, --z 3.5 when the inpainter has healthy
+statistics, else --threshold 0.25):
   --metric absolute|squared|ssim   residual between scan and healthy reconstruction
   --fusion max|mean|weighted       how the 8/16/32/64 px scales are combined
   --weights a,b,c,d                weights for --fusion weighted
@@ -139,7 +141,10 @@ ${READING_USAGE}`,
     if (positionals.length !== 1) throw new AppError('BAD_REQUEST', 'Name exactly one input (a DICOM folder, NIfTI file or PNG folder).');
     if (!values.out) throw new AppError('BAD_REQUEST', '--out <dir> is required: the folder for the results.');
     const inpainter = inpainterFromArgs(values);
-    const reading = readingFromArgs(values);
+    const strategyGiven = values.threshold !== undefined || values.percentile !== undefined || values.z !== undefined;
+    // Without an explicit cut, use z against healthy scans when this inpainter has statistics.
+    const base = strategyGiven ? undefined : defaultReading(await loadHealthyReferences(modelsDir(), inpainter));
+    const reading = readingFromArgs(values, base);
     const seed = requireNumber(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
     const source = await loadOneVolume(positionals[0], requireNumber(values.series, '--series', { integer: true, min: 1 }), ctx);
     const volume = source.volume;

@@ -7,9 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
-import type { ReadingSettings } from '../../../shared/analysis';
+import { DEFAULT_READING_SETTINGS, type ReadingSettings } from '../../../shared/analysis';
 import type { ThresholdSettings } from '../scoring/lesions';
-import { parseHealthyReferenceSet, requireHealthyReference, type HealthyReferenceSet } from '../scoring/threshold';
+import { healthyReferenceKey, parseHealthyReferenceSet, requireHealthyReference, type HealthyReferenceSet } from '../scoring/threshold';
 import { readManifest } from '../inpaint/model';
 import type { InpainterChoice } from './analyze';
 
@@ -44,4 +44,17 @@ export function toThresholdSettings(reading: ReadingSettings, references: Health
     polarity: reading.polarity,
     borderErosion: reading.borderErosionMm > 0 ? { distance: reading.borderErosionMm, unit: 'mm', mode: '2d' } : null,
   };
+}
+
+/** z of the default cut when healthy statistics exist: 1 brain voxel in ~4,300 of healthy scans. */
+export const DEFAULT_Z = 3.5;
+
+/**
+ * The reading a new analysis starts with: a z-score against healthy scans when the inpainter has
+ * statistics for the default metric and fusion (the cut then means the same false-alarm rate for
+ * every model), else the absolute default.
+ */
+export function defaultReading(references: HealthyReferenceSet): ReadingSettings {
+  const key = healthyReferenceKey(DEFAULT_READING_SETTINGS.metric, DEFAULT_READING_SETTINGS.fusion);
+  return references.metrics[key] ? { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'zscore', z: DEFAULT_Z } } : DEFAULT_READING_SETTINGS;
 }

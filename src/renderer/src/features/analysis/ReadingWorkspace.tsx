@@ -191,6 +191,7 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
           alternateImages={alternates}
           focus={focus}
           onCursor={(c) => (cursor.current = c)}
+          externalTool={brush.active}
         />
       </div>
       <aside className="side-panel" aria-label="Analysis and reading">
