@@ -484,7 +484,7 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
   for (let k = 0; k < nz; k++) partialVolumeCandidates(data, k * n, nx, ny, allowed, denseBone, block);
   for (let k = 0; k < nz; k++) {
     const base = k * n;
-    for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] ^ 1;
+    for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] & NEAR_MASK ? 0 : 1;
     dilateInPlace(mask, base, nx, ny, steps, scratch, blocked, 0);
   }
   if (nz < 2) return;
@@ -493,21 +493,34 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
   // the main pass had to call bone are seeded: plain tissue under a neighbour's brain (a globe
   // under the frontal lobe) is not brain for that reason.
   const insetSteps = Math.max(1, Math.round(SEED_INSET_MM / pixelMm));
-  const inset = mask.slice();
-  for (let k = 0; k < nz; k++) erodeInPlace(inset, k * n, nx, ny, insetSteps, scratch, blocked);
+  // Neighbour masks shrunk by the inset, made only for slices next to a possible seed.
+  const inset = new Uint8Array(n * nz);
+  const insetReady = new Uint8Array(nz);
+  const ensureInset = (k: number) => {
+    if (k < 0 || k >= nz || insetReady[k]) return;
+    inset.set(mask.subarray(k * n, (k + 1) * n), k * n);
+    erodeInPlace(inset, k * n, nx, ny, insetSteps, scratch, blocked);
+    insetReady[k] = 1;
+  };
   const seeds = new Uint8Array(n);
   for (let k = 0; k < nz; k++) {
     const base = k * n;
     const below = k > 0 ? base - n : -1;
     const above = k < nz - 1 ? base + n : -1;
+    let possible = false;
+    for (let p = 0; p < n && !possible; p++) possible = data[base + p] >= BONE_HU && allowed[base + p] !== 0 && !mask[base + p] && ((below >= 0 && mask[below + p] === 1) || (above >= 0 && mask[above + p] === 1));
+    if (!possible) continue;
+    ensureInset(k - 1);
+    ensureInset(k + 1);
     let any = 0;
     for (let p = 0; p < n; p++) {
-      const s = ((below >= 0 && inset[below + p]) || (above >= 0 && inset[above + p])) && allowed[base + p] && !mask[base + p] && data[base + p] >= BONE_HU ? 1 : 0;
+      const a = allowed[base + p];
+      const s = data[base + p] >= BONE_HU && !mask[base + p] && ((a & NEAR_MASK && below >= 0 && inset[below + p]) || (a & SEEDABLE && above >= 0 && inset[above + p])) ? 1 : 0;
       seeds[p] = s;
       any |= s;
     }
     if (!any) continue;
-    for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] ^ 1;
+    for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] ? 0 : 1;
     dilateInPlace(seeds, 0, nx, ny, steps, scratch, blocked);
     for (let p = 0; p < n; p++) mask[base + p] |= seeds[p];
   }
@@ -526,7 +539,18 @@ function denseBoneHu(data: ArrayLike<number>): number {
   bone.sort((a, b) => a - b);
   return bone[Math.floor(DENSE_BONE_PERCENTILE * (bone.length - 1))];
 }
-const DENSE_BONE_PERCENTILE = 0.9;
+const DENSE_BONE_PERCENTILE = 0.95;
+
+/**
+ * Flags of the partial-volume candidates. NEAR_MASK: more tissue than the subject's dense bone;
+ * may join next to the mask in-plane, or be seeded from the slice below (towards the vertex the
+ * skull runs oblique and every voxel near it is partial volume). SEEDABLE: more tissue than the
+ * local bone; may be seeded from the slice above, where what lies under the brain is the skull
+ * base, whose cancellous bone (300-700 HU) is below half of dense cortical bone and must not be
+ * taken for brain.
+ */
+const NEAR_MASK = 1;
+const SEEDABLE = 2;
 
 /** How far inside a neighbouring slice's brain edge a through-plane seed must lie (mm). */
 const SEED_INSET_MM = 4;
@@ -546,6 +570,7 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
   const tissueSum = new Float32Array(blocks);
   const tissueCount = new Float32Array(blocks);
   const limit = new Float32Array(blocks);
+  const localLimit = new Float32Array(blocks);
   for (let j = 0; j < ny; j++) {
     const crow = ((j / block) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
@@ -571,14 +596,17 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
           count += tissueCount[c];
         }
       // Midway between the tissue here (brain ~30 HU, a hematoma ~75 HU) and the bone here.
-      limit[cj * cnx + ci] = ((count > 0 ? sum / count : BRAIN_REFERENCE_HU) + Math.max(bone, denseBone)) / 2;
+      const tissue = count > 0 ? sum / count : BRAIN_REFERENCE_HU;
+      limit[cj * cnx + ci] = (tissue + Math.max(bone, denseBone)) / 2;
+      localLimit[cj * cnx + ci] = (tissue + bone) / 2;
     }
   for (let j = 0; j < ny; j++) {
     const crow = ((j / block) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
       const p = base + j * nx + i;
       const v = data[p];
-      allowed[p] = v >= TISSUE_FLOOR_HU && v < limit[crow + ((i / block) | 0)] ? 1 : 0;
+      const c = crow + ((i / block) | 0);
+      allowed[p] = v < TISSUE_FLOOR_HU ? 0 : (v < limit[c] ? NEAR_MASK : 0) | (v < localLimit[c] ? SEEDABLE : 0);
     }
   }
 }
