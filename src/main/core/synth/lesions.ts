@@ -197,7 +197,7 @@ export function resolveLesion(spec: LesionSpec, index: number, caseSeed: number,
   const volumeRate = spec.volumeRatePerDay ?? ({ iph: -0.02, ivh: -0.08, sah: -0.15, sdh: -0.01, edh: 0, infarct: 0, edema: 0.03, mass: 0.01 } as const)[type];
   const densityRate = spec.densityRatePerDay ?? (HEMORRHAGE.has(type) ? -1.5 : type === 'infarct' ? -0.6 : 0);
   const edemaRate = spec.edemaRatePerDay ?? (type === 'iph' ? 0.1 : 0.02);
-  const a: [number, number, number] = [rng.range(0.8, 1.25), rng.range(0.85, 1.35), rng.range(0.8, 1.2)];
+  const a: [number, number, number] = [rng.range(0.7, 1.3), rng.range(0.8, 1.5), rng.range(0.75, 1.25)];
   const norm = Math.cbrt(a[0] * a[1] * a[2]);
   return {
     id: `${type}-${index + 1}`,
@@ -206,7 +206,7 @@ export function resolveLesion(spec: LesionSpec, index: number, caseSeed: number,
     site,
     side: type === 'ivh' || (type === 'sah' && (site === 'basal' || site === 'interhemispheric')) ? 'midline' : side,
     volumeMl,
-    irregularity: spec.irregularity ?? rng.range(0.25, 0.6),
+    irregularity: spec.irregularity ?? rng.range(0.3, 0.7),
     densityHu: density,
     edemaMl,
     massEffect,
@@ -376,7 +376,7 @@ export class BlobModel extends LesionModel {
 
   /** Radius (template mm) of a sphere containing the blob at size s. */
   reach(s: number): number {
-    return this.r0 * s * this.maxAspect * (1 + 0.35 * this.lesion.irregularity) + 2;
+    return this.r0 * s * this.maxAspect * (1 + 0.7 * this.lesion.irregularity) + 2;
   }
 
   bounds(): [number, number, number, number, number, number] {
@@ -419,7 +419,7 @@ export class BlobModel extends LesionModel {
     const asp = this.lesion.aspect;
     const R = this.r0 * s;
     ellipsoidDistance(this.cosYaw * dx + this.sinYaw * dy, -this.sinYaw * dx + this.cosYaw * dy, z - a[2], R * asp[0], R * asp[1], R * asp[2], out);
-    return out.d - this.lesion.irregularity * 0.32 * R * this.noise.fbm2(x / L, y / L, z / L);
+    return out.d - this.lesion.irregularity * 0.45 * R * this.noise.fbm2(x / L, y / L, z / L);
   }
 
   /** Signed distance (template mm) of voxel i to the blob at size s. */
@@ -427,7 +427,7 @@ export class BlobModel extends LesionModel {
     const asp = this.lesion.aspect;
     const R = this.r0 * s;
     ellipsoidDistance(this.lx[i], this.ly[i], this.lz[i], R * asp[0], R * asp[1], R * asp[2], this.tmp);
-    return this.tmp.d - this.lesion.irregularity * 0.32 * R * this.bump[i];
+    return this.tmp.d - this.lesion.irregularity * 0.45 * R * this.bump[i];
   }
 
   weight(i: number, s: number): number {

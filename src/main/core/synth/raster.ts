@@ -618,9 +618,8 @@ export class PhantomRenderer {
     let v = H.air + headOcc * (lerp(H.scalp, H.muscle, belowBase) - H.air);
     let label: number = headOcc >= 0.5 ? TISSUE.softTissue : TISSUE.background;
     if (belowBase > 0) {
-      // Thin fat planes between the muscles (where a smooth field crosses zero).
-      const n = this.coarseAt(CH_SOFT, i, j);
-      const planes = 0.85 * belowBase * (1 - smoothstep(0.03, 0.1, n < 0 ? -n : n)) * slabFraction(dE + 4, hE, w);
+      // Fatty spaces between the deep muscles of the face and neck (partly fat: fat and septa).
+      const planes = 0.4 * belowBase * smoothstep(0.15, 0.6, this.coarseAt(CH_SOFT, i, j)) * slabFraction(dE + 4, hE, w);
       if (planes > 0) {
         v += planes * (H.fat - v);
         if (planes >= 0.5) label = TISSUE.fat;
@@ -643,7 +642,7 @@ export class PhantomRenderer {
       }
     }
     // Skull: cortical tables around diploe; the vault ends at the skull base.
-    const boneOcc = slabFraction(dE - tS, hE, w) * slabFraction((fz - 2.2 - tz) * cosF, cosF * hT, w);
+    const boneOcc = slabFraction(dE - tS, hE, w) * slabFraction((fz - 1.6 - tz) * cosF, cosF * hT, w);
     if (boneOcc > 0) {
       const depthIn = px[PX_DIC];
       const depthOut = tS - dE;

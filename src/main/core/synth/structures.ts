@@ -207,7 +207,7 @@ export function extracranialStructures(s: SubjectParams): Structure[] {
   }
   // Ethmoid cells between the orbits, sphenoid sinus under the sella, nasal cavity and septum.
   out.push({ name: 'ethmoid-cells', shape: ellipsoid([0, -62, 7], [11, 26, 12]), hu: hu.air, label: TISSUE.air, keepFromCavityMm: 1.5, cells: { sizeMm: 3.2, septumHu: hu.corticalBone * 0.6 } });
-  out.push({ name: 'sphenoid-sinus', shape: ellipsoid([0, -24, 2], [13, 15, 9]), hu: hu.air, label: TISSUE.air, keepFromCavityMm: 1.2, cells: { sizeMm: 11, septumHu: hu.corticalBone * 0.8 } });
+  out.push({ name: 'sphenoid-sinus', shape: ellipsoid([0, -24, 2], [13, 15, 9]), hu: hu.air, label: TISSUE.air, keepFromCavityMm: 1.2, cells: { sizeMm: 18, septumHu: hu.corticalBone * 0.8 } });
   air('nasal-cavity', ellipsoid([0, -72, -33], [14, 30, 21]));
   soft('inferior-turbinate', ellipsoid([0, -66, -42], [14, 22, 5]), hu.muscle - 5, TISSUE.softTissue);
   air('nasopharynx', ellipsoid([0, -30, -48], [11, 9, 16]), 0);

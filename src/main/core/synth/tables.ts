@@ -185,9 +185,13 @@ export function buildSkullBase(subject: SubjectParams): Table2 {
   table.fill((x, y) => {
     const ax = Math.abs(x);
     // Orbital roofs dome upwards; the floor climbs towards the frontal bone.
-    const anterior = anteriorZ - 0.22 * (y + 45) + 6 * Math.exp(-((ax - 28) ** 2) / (2 * 10 ** 2)) * Math.exp(-((y + 55) ** 2) / (2 * 16 ** 2)) - 3 * Math.exp(-(ax * ax) / (2 * 5 ** 2)) * smoothstep(-64, -56, y) * smoothstep(-34, -42, y);
-    const middle = middleZ + 11 * ((ax - 40) / 28) ** 2 + 8 * smoothstep(sphenoidRidgeY(ax) + 14, sphenoidRidgeY(ax), y);
-    const posterior = posteriorZ + 5 * Math.exp(-(ax * ax) / (2 * 6 ** 2)) + 12 * smoothstep(38, 62, ax) + 14 * smoothstep(70, 95, y);
+    const anterior = anteriorZ - 0.12 * (y + 45) + 6 * Math.exp(-((ax - 28) ** 2) / (2 * 10 ** 2)) * Math.exp(-((y + 55) ** 2) / (2 * 16 ** 2)) - 3 * Math.exp(-(ax * ax) / (2 * 5 ** 2)) * smoothstep(-64, -56, y) * smoothstep(-34, -42, y);
+    // Both fossae are bowls (a flat bony plate cut by a 5 mm slice would fill the image with
+    // partial-volume bone).
+    const yMiddle = 0.5 * (sphenoidRidgeY(ax) + petrousRidgeY(ax));
+    const bowl = (d: number, r: number) => Math.min(1.2, (d / r) ** 2);
+    const middle = middleZ + 20 * bowl(ax - 40, 26) + 10 * bowl(y - yMiddle, 24) + 8 * smoothstep(sphenoidRidgeY(ax) + 14, sphenoidRidgeY(ax), y);
+    const posterior = posteriorZ + 5 * Math.exp(-(ax * ax) / (2 * 6 ** 2)) + 9 * bowl(ax - 24, 24) + 6 * bowl(y - 48, 30) + 12 * smoothstep(38, 62, ax) + 14 * smoothstep(70, 95, y);
     const yAnt = sphenoidRidgeY(ax);
     const yPost = petrousRidgeY(ax);
     let f = middle;
@@ -205,9 +209,9 @@ export function buildSkullBase(subject: SubjectParams): Table2 {
       if (y < -24) c = anteriorZ - 2;
       else if (y < -21) c = anteriorZ - 2 + ((sellaZ - anteriorZ + 2) * (y + 24)) / 3;
       else if (y < -10) c = sellaZ;
-      else if (y < -6) c = sellaZ + ((y + 10) / 4) * 10;
-      else if (y < -2) c = sellaZ + 10 - ((y + 6) / 4) * 4;
-      else c = sellaZ + 6 - ((y + 2) / 22) * (sellaZ + 6 - fm.z);
+      else if (y < -7) c = sellaZ + ((y + 10) / 3) * 7;
+      else if (y < -4) c = sellaZ + 7 - ((y + 7) / 3) * 3;
+      else c = sellaZ + 4 - ((y + 4) / 24) * (sellaZ + 4 - fm.z);
       c = Math.max(c, posterior);
       if (y > 20) c = posterior;
       f += (c - f) * wMid;
