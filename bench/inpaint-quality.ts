@@ -141,7 +141,10 @@ function blobMask(rng: Rng, brain: Uint8Array): Uint8Array | null {
             break;
           }
           const p = y * SIZE + x;
-          if (!m[p]) (m[p] = 1), area++;
+          if (!m[p]) {
+            m[p] = 1;
+            area++;
+          }
         }
       }
     }

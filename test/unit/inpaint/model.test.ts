@@ -9,8 +9,11 @@ import { liveSessionCount } from '../../../src/main/core/inpaint/runtime';
 const MODELS = resolve(__dirname, '../../../models');
 
 let dir: string;
+// Manifests are edited as plain JSON here to build invalid variants on purpose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 let tinyManifest: Record<string, any>;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function variant(id: string, edit: (m: Record<string, any>) => void, onnx = true): Promise<void> {
   const m = structuredClone(tinyManifest);
   m.id = id;

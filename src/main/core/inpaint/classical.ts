@@ -76,7 +76,7 @@ interface Box {
 }
 
 function cropBox(box: Box, dims: Dims3, margin: number): Box {
-  const lo = box.lo.map((v, a) => Math.max(0, v - margin)) as Dims3;
+  const lo = box.lo.map((v) => Math.max(0, v - margin)) as Dims3;
   const hi = box.hi.map((v, a) => Math.min(dims[a] - 1, v + margin)) as Dims3;
   return { lo, hi };
 }

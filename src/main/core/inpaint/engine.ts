@@ -508,7 +508,12 @@ export async function inpaintMasked(input: MaskedSliceInput, options: Omit<Inpai
   if (input.image.length !== n || input.mask.length !== n || input.brainMask.length !== n) throw new AppError('BAD_REQUEST', `The slice, its mask and its brain mask must all be ${width}x${height}.`);
   const hole = new Uint8Array(n);
   let holes = 0;
-  for (let p = 0; p < n; p++) if (input.mask[p] > 0) (hole[p] = 1), holes++;
+  for (let p = 0; p < n; p++) {
+    if (input.mask[p] > 0) {
+      hole[p] = 1;
+      holes++;
+    }
+  }
   const values = Float32Array.from(input.image);
   const zero = { networkCalls: 0, elementPixelEvaluations: 0 };
   if (holes === 0) return { values, ...zero, timings: { totalMs: performance.now() - started, networkMs: 0, classicalMs: 0 } };
