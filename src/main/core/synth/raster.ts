@@ -268,7 +268,7 @@ export class PhantomRenderer {
   private coarsePass(k: number): void {
     void k;
     const s = this.coarseStride;
-    const { cnx, cny, ch } = this;
+    const { cnx, cny } = this;
     const Ti = this.Ti;
     const Tj = this.Tj;
     const t0 = this.t0;
@@ -491,7 +491,7 @@ export class PhantomRenderer {
   // into each of them, and no double is boxed on the heap per pixel.
   private readonly px = new Float64Array(PX_COUNT);
 
-  private fullPass(k: number): void {
+  private fullPass(_k: number): void {
     const st = this.state;
     const H = this.subject.hu;
     const nx = this.grid.dims[0];
@@ -763,7 +763,9 @@ export class PhantomRenderer {
     const hwF = (0.25 + 0.5 * subj.atrophy) * (1 - smoothstep(0.5 * dLimit, dLimit, rhoPF));
     const sMid = px[PX_SMID];
     if (hwF > 0.02 && sMid < 50) {
-      const folia = 0.5 * (sheet(px[PX_SLO], sMid, hwF, w) + sheet(sMid, px[PX_SHI], hwF, w));
+      px[PX_HW] = hwF;
+      this.sheetFraction();
+      const folia = px[PX_SHEET];
       if (folia > csf) csf = folia;
     }
     const qy = px[PX_QY];
@@ -829,11 +831,15 @@ export class PhantomRenderer {
       const hw = hwSul * taper * (1 + 0.6 * smoothstep(4, -1, rhoEff));
       const sheath = (hwSul + gmT) * (1 - smoothstep(dLimit, dLimit + 1.6 * gmT, rhoEff));
       if (hw > 0.02) {
-        const sc = 0.5 * (sheet(px[PX_SLO], sMid, hw, w) + sheet(sMid, px[PX_SHI], hw, w));
+        px[PX_HW] = hw;
+        this.sheetFraction();
+        const sc = px[PX_SHEET];
         if (sc > csf) csf = sc;
       }
       if (sheath > 0.05) {
-        const sg = 0.5 * (sheet(px[PX_SLO], sMid, sheath, w) + sheet(sMid, px[PX_SHI], sheath, w));
+        px[PX_HW] = sheath;
+        this.sheetFraction();
+        const sg = px[PX_SHEET];
         if (sg > gm) gm = sg;
       }
     }
@@ -851,6 +857,22 @@ export class PhantomRenderer {
     px[PX_V] = v;
     px[PX_CSF] = csf;
     this.state.contentLabel[p] = gm >= 0.5 ? TISSUE.grayMatter : TISSUE.whiteMatter;
+  }
+
+  /**
+   * Fraction of the voxel inside the sulcal (or folial) sheet of half width PX_HW: the field's
+   * distance runs PX_SLO -> PX_SMID -> PX_SHI across the slab, two linear pieces averaged.
+   */
+  private sheetFraction(): void {
+    const px = this.px;
+    const w = this.edgeMm;
+    const hw = px[PX_HW];
+    const a = px[PX_SLO];
+    const m = px[PX_SMID];
+    const b = px[PX_SHI];
+    const first = segmentFraction(a - hw, m - hw, w) - segmentFraction(a + hw, m + hw, w);
+    const second = segmentFraction(m - hw, b - hw, w) - segmentFraction(m + hw, b + hw, w);
+    px[PX_SHEET] = 0.5 * ((first > 0 ? first : 0) + (second > 0 ? second : 0));
   }
 
   /** Sylvian fissure: the lateral stem and the insular cistern (updates the CSF and GM registers). */
@@ -986,12 +1008,6 @@ export class PhantomRenderer {
   }
 }
 
-/** Fraction of the slab segment (d from a to b) inside a sheet of half width hw around d = 0. */
-function sheet(a: number, b: number, hw: number, w: number): number {
-  const r = segmentFraction(a - hw, b - hw, w) - segmentFraction(a + hw, b + hw, w);
-  return r > 0 ? r : 0;
-}
-
 /** Signed distance of point p (template mm) to a shape. */
 export function shapeDistance(s: Shape, p: Float64Array, out: DistanceSample): void {
   if (s.kind === 'tube') {
@@ -1073,4 +1089,6 @@ const PX_CSF = 23;
 const PX_GM = 24;
 const PX_FLOOR = 25;
 const PX_FIELD = 26;
-const PX_COUNT = 27;
+const PX_HW = 27;
+const PX_SHEET = 28;
+const PX_COUNT = 29;
