@@ -227,7 +227,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
       models[i].setTarget(targets[i].volumeMl);
     }
     const recorder = new LesionRecorder(models, records, probe);
-    const rendered = renderSubject(subject, geometry, { noise: false, warp, painters: [recorder], signal: opts.signal, onProgress: opts.onProgress, stage });
+    const rendered = renderSubject(subject, geometry, { noise: false, warp, painters: [recorder], signal: opts.signal, onProgress: opts.onProgress, stage, cranium });
     const hu = rendered.hu;
     brainMask ??= rendered.brainMask;
 
@@ -248,7 +248,9 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
       const rec = records[i]!;
       const voxels: number[] = [];
       const density = targets[i].densityHu;
-      for (let r = 0; r < rec.n; r++) {
+      const cand = m.candidates;
+      for (let t = 0; t < cand.length; t++) {
+        const r = cand[t];
         const w = m.weight(r, m.s);
         if (w < 0.5) continue;
         const idx = rec.index[r];
@@ -368,6 +370,7 @@ function geometryRecords(m: LesionModel, r: PhantomRenderer, cranium: Cranium): 
     for (let j = b.j0; j <= b.j1; j++) {
       for (let i = b.i0; i <= b.i1; i++) {
         r.voxelTemplateInto(i, j, k, t);
+        if (!m.mayContain(t[0], t[1], t[2])) continue;
         cranium.distance(t[0], t[1], t[2], s);
         const c = slabFraction(s.d, Math.abs(s.nz) * hT, r.edgeMm);
         if (c <= 0) continue;
@@ -392,13 +395,18 @@ function geometryRecords(m: LesionModel, r: PhantomRenderer, cranium: Cranium): 
 /** Finds the size parameter whose mask (weight >= 0.5) has the requested volume. */
 function calibrate(m: LesionModel, rec: VoxelRecords, targetMl: number, voxelMl: number): number {
   const target = targetMl / voxelMl;
+  // Weights grow with s, so only voxels in the mask at sMax can ever be in it: search over those.
+  const candidates: number[] = [];
+  for (let i = 0; i < rec.n; i++) if (m.weight(i, m.sMax) >= 0.5) candidates.push(i);
+  m.candidates = Int32Array.from(candidates);
+  const cand = m.candidates;
   const count = (s: number) => {
     let c = 0;
-    for (let i = 0; i < rec.n; i++) if (m.weight(i, s) >= 0.5) c++;
+    for (let t = 0; t < cand.length; t++) if (m.weight(cand[t], s) >= 0.5) c++;
     return c;
   };
   let hi = m.sMax;
-  const cMax = count(hi);
+  const cMax = cand.length;
   if (cMax < target) {
     const most = (cMax * voxelMl).toFixed(1);
     throw new AppError('BAD_REQUEST', `A ${m.lesion.name} of ${targetMl.toFixed(1)} mL does not fit in this subject at that site (at most about ${most} mL); ask for a smaller volume or another site.`);

@@ -1,19 +1,22 @@
 /**
  * The cranial cavity of one subject: the vault (an egg-shaped ellipsoid) cut by the skull-base
- * heightmap. Its signed distance is the backbone of the phantom (brain mask, skull, cortex
+ * heightmap, and the thickness maps of the layers around it (built once per subject). Its signed distance is the backbone of the phantom (brain mask, skull, cortex
  * depth) and of the extra-axial lesions.
  */
 import { TEMPLATE, type SubjectParams } from './anatomy';
 import { ellipsoidDistance, type DistanceSample } from './shapes';
-import { buildSkullBase, type Table2 } from './tables';
+import { buildHeadLayers, buildSkullBase, type Table2, type Table3 } from './tables';
 
 export class Cranium {
   readonly floor: Table2;
+  /** Skull, scalp and temporalis thickness maps (mm). */
+  readonly layers: Table3;
   /** The vault (ellipsoid) part of the last distance() call, before the skull base was considered. */
   lastVaultDistance = 0;
 
   constructor(subject: SubjectParams) {
     this.floor = buildSkullBase(subject);
+    this.layers = buildHeadLayers(subject);
   }
 
   /** Signed distance (template mm, negative inside) to the inner table; writes nz too. */

@@ -278,6 +278,8 @@ export abstract class LesionModel {
   sMax = 2.5;
   /** Size found by calibration. */
   s = 1;
+  /** Records that may be in the mask (weight >= 0.5 at sMax), increasing; set by calibration. */
+  candidates: Int32Array = new Int32Array(0);
   protected rec!: VoxelRecords;
   protected readonly tmp: DistanceSample = { d: 0, nz: 0 };
 
@@ -291,6 +293,11 @@ export abstract class LesionModel {
 
   /** Template bounds of the shape at sMax (a conservative box for recording). */
   abstract bounds(): [number, number, number, number, number, number];
+  /** Position-only conservative test (template point before displacement), before anything is recorded. */
+  mayContain(_x: number, _y: number, _z: number): boolean {
+    return true;
+  }
+
   /** Cheap conservative test that a recorded voxel may be touched at sMax. */
   abstract mayAffect(rec: VoxelRecords, i: number): boolean;
   /** Caches per-voxel s-independent values for rec. */
@@ -381,6 +388,12 @@ export class BlobModel extends LesionModel {
 
   bounds(): [number, number, number, number, number, number] {
     return sphereBounds(this.lesion.anchorTemplate, this.reach(this.sMax));
+  }
+
+  override mayContain(x: number, y: number, z: number): boolean {
+    const a = this.lesion.anchorTemplate;
+    const r = this.reach(this.sMax);
+    return (x - a[0]) ** 2 + (y - a[1]) ** 2 + (z - a[2]) ** 2 < r * r;
   }
 
   mayAffect(rec: VoxelRecords, i: number): boolean {
@@ -579,6 +592,10 @@ export class ExtraAxialModel extends LesionModel {
       }
     }
     return b;
+  }
+
+  override mayContain(x: number, y: number, z: number): boolean {
+    return this.angleOf(x, y, z) < this.maxAngle * Math.sqrt(this.sMax) * 1.05;
   }
 
   mayAffect(rec: VoxelRecords, i: number): boolean {

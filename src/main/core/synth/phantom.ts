@@ -8,6 +8,7 @@ import { throwIfAborted, type TaskOptions } from '../progress';
 import { IDENTITY_DIRECTION, type Vec3, type Volume } from '../volume';
 import { drawSubject, TEMPLATE, type SubjectParams } from './anatomy';
 import { NoiseBank, sliceNoiseSeed } from './noise';
+import type { Cranium } from './cranium';
 import { PhantomRenderer, type ContentPainter, type PhantomGrid, type Warp } from './raster';
 
 export const DEFAULT_MATRIX = 512;
@@ -90,7 +91,7 @@ export function phantomGeometry(subject: SubjectParams, opts: Omit<PhantomOption
 export function renderSubject(
   subject: SubjectParams,
   geometry: PhantomGeometry,
-  opts: TaskOptions & { noise?: boolean; acquisition?: number; warp?: Warp; painters?: readonly ContentPainter[]; stage?: string; onSlice?: (k: number, hu: Float32Array) => void },
+  opts: TaskOptions & { noise?: boolean; acquisition?: number; warp?: Warp; painters?: readonly ContentPainter[]; stage?: string; cranium?: Cranium },
 ): { hu: Float32Array; labels: Uint8Array; brainMask: Uint8Array; renderer: PhantomRenderer } {
   const { grid } = geometry;
   const [nx, ny, nz] = grid.dims;
@@ -98,7 +99,7 @@ export function renderSubject(
   const hu = new Float32Array(n * nz);
   const labels = new Uint8Array(n * nz);
   const brainMask = new Uint8Array(n * nz);
-  const renderer = new PhantomRenderer(subject, grid, opts.warp);
+  const renderer = new PhantomRenderer(subject, grid, opts.warp, opts.cranium);
   const noise = opts.noise !== false;
   const bank = noise ? new NoiseBank(nx, ny, grid.spacing[0], subject.noiseGrainMm, subject.seed) : undefined;
   const stage = opts.stage ?? 'Generating phantom';
@@ -111,7 +112,6 @@ export function renderSubject(
       const v = slice[p];
       slice[p] = v < -1024 ? -1024 : v > 3071 ? 3071 : v;
     }
-    opts.onSlice?.(k, slice);
     opts.onProgress?.({ stage, done: k + 1, total: nz });
   }
   return { hu, labels, brainMask, renderer };

@@ -15,7 +15,7 @@ import { GradientNoise3 } from './random';
 import { ellipsoidDistance, lerp, ramp, segmentFraction, slabFraction, smoothstep, tubeDistance, type DistanceSample } from './shapes';
 import { extracranialStructures, intracranialStructures, shapeBounds, type Shape, type Structure } from './structures';
 import { Cranium } from './cranium';
-import { buildHeadLayers, petrousRidgeY, tentoriumSlope, tentoriumZ, type Table2, type Table3 } from './tables';
+import { petrousRidgeY, tentoriumSlope, tentoriumZ, type Table2, type Table3 } from './tables';
 
 /** Voxel grid of the generated volume; the direction is always the identity (axial, LPS). */
 export interface PhantomGrid {
@@ -107,7 +107,7 @@ export class PhantomRenderer {
     this.warp = warp;
     this.cranium = cranium ?? new Cranium(subject);
     this.floor = this.cranium.floor;
-    this.layers = buildHeadLayers(subject);
+    this.layers = this.cranium.layers;
     const fs = subject.fieldSeeds;
     this.sulcusNoise = new GradientNoise3(fs.sulci);
     this.depthNoise = new GradientNoise3(fs.sulcusDepth);
