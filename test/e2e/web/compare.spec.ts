@@ -25,7 +25,7 @@ test('two timepoints side by side: synchronised slices, volume table with interv
   expect(seriesIds).toHaveLength(2);
   const runIds: string[] = [];
   for (const seriesId of seriesIds) {
-    const job = await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' } })).jobId);
+    const job = await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' }, reading: { strategy: { kind: 'absolute', value: 0.25 } } })).jobId);
     expect(job.status).toBe('succeeded');
     runIds.push((await rpc<{ id: string }[]>(server, 'analysis.runs', { seriesId }))[0].id);
   }

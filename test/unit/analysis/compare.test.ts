@@ -27,7 +27,7 @@ describe('compare.runs on synthetic timepoints', () => {
       expect(seriesIds).toHaveLength(2);
       const runs: RunInfo[] = [];
       for (const seriesId of seriesIds) {
-        const job = await services.jobs.waitFor(((await services.call('analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' } })) as { jobId: string }).jobId);
+        const job = await services.jobs.waitFor(((await services.call('analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' }, reading: { strategy: { kind: 'absolute', value: 0.25 } } })) as { jobId: string }).jobId);
         expect(job.status).toBe('succeeded');
         runs.push(((await services.call('analysis.runs', { seriesId })) as RunInfo[])[0]);
       }

@@ -100,7 +100,7 @@ describe('inpaint-ct report and export on library ids', () => {
       const study = (imported.result as { studies: { id: string; series: { id: string }[] }[] }).studies[0];
       studyId = study.id;
       seriesId = study.series[0].id;
-      const { jobId } = (await services.call('analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' } })) as { jobId: string };
+      const { jobId } = (await services.call('analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' }, reading: { strategy: { kind: 'absolute', value: 0.22 } } })) as { jobId: string };
       const job = (await services.jobs.waitFor(jobId)) as JobInfo;
       expect(job.status, job.error?.message).toBe('succeeded');
       runId = services.analysis.listRuns(seriesId)[0].id;
