@@ -136,7 +136,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
   const lesions: ResolvedLesion[] = [];
   const parents: (number | undefined)[] = [];
   specs.forEach((spec, i) => {
-    const l = resolveLesion(spec, i, opts.seed, subject, toTemplate);
+    const l = resolveLesion(spec, i, opts.seed, subject, toTemplate, geometry.coverageTemplateZ);
     lesions.push(l);
     parents.push(undefined);
     if (l.edemaMl > 0) {
@@ -279,7 +279,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
       noiseBank ??= new NoiseBank(geometry.grid.dims[0], geometry.grid.dims[1], geometry.grid.spacing[0], subject.noiseGrainMm, subject.seed);
       addNoise(hu, geometry, subject, t, noiseBank);
     }
-    const displacement = warpSummary(warp, probe, subject);
+    const displacement = warpSummary(warp, subject);
     timepoints.push({
       index: t,
       day,
@@ -409,7 +409,7 @@ function calibrate(m: LesionModel, rec: VoxelRecords, targetMl: number, voxelMl:
   const cMax = cand.length;
   if (cMax < target) {
     const most = (cMax * voxelMl).toFixed(1);
-    throw new AppError('BAD_REQUEST', `A ${m.lesion.name} of ${targetMl.toFixed(1)} mL does not fit in this subject at that site (at most about ${most} mL); ask for a smaller volume or another site.`);
+    throw new AppError('BAD_REQUEST', `A ${m.lesion.name} of ${targetMl.toFixed(1)} mL does not fit in this subject at that site within the scanned slices (at most about ${most} mL); ask for a smaller volume, another site or more slices.`);
   }
   let lo = 0;
   let best = hi;
@@ -499,7 +499,7 @@ class LesionRecorder implements ContentPainter {
   }
 }
 
-function warpSummary(warp: Warp | undefined, r: PhantomRenderer, subject: SubjectParams): { midlineShiftMm: number; maxMm: number } {
+function warpSummary(warp: Warp | undefined, subject: SubjectParams): { midlineShiftMm: number; maxMm: number } {
   if (!warp) return { midlineShiftMm: 0, maxMm: 0 };
   const u = new Float64Array(3);
   // Septum pellucidum, between the frontal horns.
@@ -515,6 +515,5 @@ function warpSummary(warp: Warp | undefined, r: PhantomRenderer, subject: Subjec
         const m = Math.hypot(u[0] * subject.scale[0], u[1] * subject.scale[1], u[2] * subject.scale[2]);
         if (m > maxMm) maxMm = m;
       }
-  void r;
   return { midlineShiftMm, maxMm };
 }

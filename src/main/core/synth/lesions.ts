@@ -133,7 +133,21 @@ function logUniform(rng: Rng, lo: number, hi: number): number {
 }
 
 /** Fills in every missing parameter from the case seed (deterministic per seed and lesion index). */
-export function resolveLesion(spec: LesionSpec, index: number, caseSeed: number, subject: SubjectParams, toTemplate: (lps: Vec3) => Vec3): ResolvedLesion {
+/** Template z of a site's anchor (for choosing sites the slices cover). */
+function siteZ(type: LesionType, site: string): number {
+  if (type === 'sdh' || type === 'edh') return CRANIAL_CENTRE[2] + 60 * EXTRA_AXIAL_DIRECTIONS[site][2];
+  if (type === 'sah') return SAH_CENTRES[site][2];
+  if (type === 'infarct') return TERRITORIES[site].anchor[2];
+  if (type === 'ivh') return 46;
+  return SITE_CENTRES[site][2];
+}
+
+/**
+ * Fills in every missing parameter from the case seed (deterministic per seed and lesion index).
+ * `coverageZ` (template z of the lowest and highest slice): drawn sites and volumes suit what the
+ * slices cover, so a short stack still gets a visible lesion.
+ */
+export function resolveLesion(spec: LesionSpec, index: number, caseSeed: number, subject: SubjectParams, toTemplate: (lps: Vec3) => Vec3, coverageZ: [number, number] = [-100, 200]): ResolvedLesion {
   if (!(LESION_TYPES as readonly string[]).includes(spec.type)) {
     throw new AppError('BAD_REQUEST', `Unknown lesion type "${spec.type}". Use one of: ${LESION_TYPES.join(', ')}.`);
   }
@@ -156,6 +170,13 @@ export function resolveLesion(spec: LesionSpec, index: number, caseSeed: number,
   check('edema rate', spec.edemaRatePerDay, -1, 1, ' per day');
 
   let site = spec.site ?? pickSite(type, rng);
+  if (spec.site === undefined && spec.centerLps === undefined) {
+    const inside = (st: string) => siteZ(type, st) > coverageZ[0] + 5 && siteZ(type, st) < coverageZ[1] - 5;
+    if (!inside(site)) {
+      const covered = LESION_SITES[type].filter(inside);
+      if (covered.length) site = rng.pick(covered);
+    }
+  }
   const side: 'left' | 'right' = spec.side ?? (rng.bool() ? 'left' : 'right');
   const sign = side === 'left' ? 1 : -1;
   let anchor: [number, number, number];
@@ -189,7 +210,9 @@ export function resolveLesion(spec: LesionSpec, index: number, caseSeed: number,
     edema: () => logUniform(rng, 15, 50),
     mass: () => logUniform(rng, 8, 35),
   };
-  const volumeMl = spec.volumeMl ?? defaults[type]();
+  // A short stack holds only part of a large lesion: scale drawn volumes with the coverage.
+  const span = coverageZ[1] - coverageZ[0];
+  const volumeMl = spec.volumeMl ?? defaults[type]() * Math.min(1, Math.max(0.25, span / 120));
   const density = spec.densityHu ?? (HEMORRHAGE.has(type) ? rng.range(62, 80) : type === 'infarct' ? rng.range(18, 23) : type === 'edema' ? rng.range(18, 22) : rng.range(36, 45));
   const edemaMl = spec.edemaMl ?? (type === 'iph' ? volumeMl * rng.range(0.4, 0.9) : type === 'mass' ? volumeMl * rng.range(0.8, 1.6) : 0);
   if (edemaMl > 0 && type !== 'iph' && type !== 'mass') throw new AppError('BAD_REQUEST', `Perilesional edema can be added to an intraparenchymal hemorrhage or a mass, not to a ${LESION_TYPE_NAMES[type]}.`);
@@ -664,6 +687,7 @@ export class VentricularModel extends LesionModel {
   override sMax = 1;
   private yMin = 0;
   private yMax = 0;
+  private height = new Float32Array(0);
 
   bounds(): [number, number, number, number, number, number] {
     return [-45, -50, 0, 45, 65, 75];
@@ -675,12 +699,17 @@ export class VentricularModel extends LesionModel {
 
   prepare(rec: VoxelRecords): void {
     this.rec = rec;
+    // Depth along gravity (LPS y for a supine patient), with an imperceptible tilt so that the
+    // voxels of one image row do not all cross the fluid level at once (fine volume control).
+    this.height = new Float32Array(rec.n);
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < rec.n; i++) {
+      const h = rec.lpsY[i] + 0.025 * rec.tx[i] + 0.013 * rec.tz[i];
+      this.height[i] = h;
       if (rec.ventricle[i] < 0.5) continue;
-      if (rec.lpsY[i] < lo) lo = rec.lpsY[i];
-      if (rec.lpsY[i] > hi) hi = rec.lpsY[i];
+      if (h < lo) lo = h;
+      if (h > hi) hi = h;
     }
     this.yMin = lo;
     this.yMax = hi;
@@ -689,7 +718,7 @@ export class VentricularModel extends LesionModel {
   weight(i: number, s: number): number {
     const rec = this.rec;
     const level = this.yMax + 2 - s * (this.yMax - this.yMin + 4);
-    return rec.cavity[i] * rec.ventricle[i] * ramp(level - rec.lpsY[i], this.ctx.edgeMm);
+    return rec.cavity[i] * rec.ventricle[i] * ramp(level - this.height[i], this.ctx.edgeMm);
   }
 
   delta(_i: number, w: number, _contentNow: number, densityHu: number): number {

@@ -233,7 +233,7 @@ export class PhantomRenderer {
     const st = this.state;
     st.k = k;
     this.prepareSlice(k);
-    this.coarsePass(k);
+    this.coarsePass();
     this.fullPass(k);
     this.paintStructures(k, this.outerStructures, false);
     this.paintStructures(k, this.inner, true);
@@ -265,8 +265,7 @@ export class PhantomRenderer {
   private readonly headBox = { ci0: 0, ci1: -1, cj0: 0, cj1: -1 };
 
   /** Coarse channels: sulcal distance at slab bottom/middle/top, sulcal depth limit, texture HU, displacement. */
-  private coarsePass(k: number): void {
-    void k;
+  private coarsePass(): void {
     const s = this.coarseStride;
     const { cnx, cny } = this;
     const Ti = this.Ti;
