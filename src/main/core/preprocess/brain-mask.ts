@@ -252,12 +252,53 @@ function extractCavity(volume: Volume, options: ClassicalBrainMaskOptions): { ma
     dilateInPlace(mask, base, nx, ny, openSteps + 1, scratch);
     for (let p = 0; p < n; p++) mask[base + p] &= candidate[base + p];
     fillHolesInPlace(mask, base, nx, ny, scratch, holesOutside, border);
+    dropAirRidden(mask, data, base, nx, ny, scratch.a, holesOutside);
   }
   options.onProgress?.({ stage: 'brain-mask', done: nz + 1, total: nz + 2 });
   const slicesCorrected = cutLeaksToNeighbours(mask, nx, ny, nz, pixelMm, scratch) + rescueOpenSlices(mask, data, nz, closeSteps, pixelMm, tools);
-  if (options.partialVolume !== false) growIntoPartialVolume(mask, data, nx, ny, nz, pixelMm, scratch);
+  if (options.partialVolume !== false) {
+    growIntoPartialVolume(mask, data, nx, ny, nz, pixelMm, scratch);
+    for (let k = 0; k < nz; k++) {
+      fillHolesInPlace(mask, k * n, nx, ny, scratch, holesOutside, border);
+      dropAirRidden(mask, data, k * n, nx, ny, scratch.a, holesOutside);
+    }
+  }
 
   return { mask, componentVoxels: size, slicesWithoutSkull, slicesCorrected };
+}
+
+/** Air (HU below this) inside a filled region marks sinus air cells, not brain. */
+const AIR_CELL_HU = -200;
+/** Share of air above which an in-plane region is an air-cell labyrinth (ethmoid, mastoid). */
+const AIR_RIDDEN_FRACTION = 0.15;
+
+/**
+ * Removes in-plane regions of the slice's mask that are riddled with air once their holes are
+ * filled: the ethmoid and mastoid air cells are enclosed by bone and their mucosa is tissue-dense,
+ * and under the frontal or temporal lobe they touch the brain of the next slice. Brain holds no
+ * air (a few bubbles of pneumocephalus in a large region stay far below the share).
+ */
+function dropAirRidden(mask: Uint8Array, data: ArrayLike<number>, base: number, nx: number, ny: number, queue: Int32Array, seen: Uint8Array): void {
+  const n = nx * ny;
+  seen.fill(0, 0, n);
+  for (let start = 0; start < n; start++) {
+    if (!mask[base + start] || seen[start]) continue;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = start;
+    seen[start] = 1;
+    let air = 0;
+    while (head < tail) {
+      const p = queue[head++];
+      if (data[base + p] < AIR_CELL_HU) air++;
+      const i = p % nx;
+      if (i > 0 && mask[base + p - 1] && !seen[p - 1]) (seen[p - 1] = 1), (queue[tail++] = p - 1);
+      if (i < nx - 1 && mask[base + p + 1] && !seen[p + 1]) (seen[p + 1] = 1), (queue[tail++] = p + 1);
+      if (p >= nx && mask[base + p - nx] && !seen[p - nx]) (seen[p - nx] = 1), (queue[tail++] = p - nx);
+      if (p < n - nx && mask[base + p + nx] && !seen[p + nx]) (seen[p + nx] = 1), (queue[tail++] = p + nx);
+    }
+    if (air > AIR_RIDDEN_FRACTION * tail) for (let q = 0; q < tail; q++) mask[base + queue[q]] = 0;
+  }
 }
 
 interface SliceTools {
@@ -484,7 +525,15 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
   for (let k = 0; k < nz; k++) partialVolumeCandidates(data, k * n, nx, ny, allowed, denseBone, block);
   for (let k = 0; k < nz; k++) {
     const base = k * n;
-    for (let p = 0; p < n; p++) blocked[p] = allowed[base + p] & NEAR_MASK ? 0 : 1;
+    // Judged against dense bone only under a roof (brain in the slice below, none above:
+    // convexity, vertex); on a floor or the rim of a skull-base bowl (brain above) the bone next
+    // to the brain is cancellous or thin and the local bone decides.
+    const below = k > 0 ? base - n : -1;
+    const above = k < nz - 1 ? base + n : -1;
+    for (let p = 0; p < n; p++) {
+      const a = allowed[base + p];
+      blocked[p] = a & SEEDABLE || (a & DENSE_OK && below >= 0 && mask[below + p] && !(above >= 0 && mask[above + p])) ? 0 : 1;
+    }
     dilateInPlace(mask, base, nx, ny, steps, scratch, blocked, 0);
   }
   if (nz < 2) return;
@@ -515,7 +564,8 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
     let any = 0;
     for (let p = 0; p < n; p++) {
       const a = allowed[base + p];
-      const s = data[base + p] >= BONE_HU && !mask[base + p] && ((a & NEAR_MASK && below >= 0 && inset[below + p]) || (a & SEEDABLE && above >= 0 && inset[above + p])) ? 1 : 0;
+      const roof = below >= 0 && inset[below + p] && !(above >= 0 && mask[above + p]);
+      const s = data[base + p] >= BONE_HU && !mask[base + p] && ((a & DENSE_OK && roof) || (a & SEEDABLE && above >= 0 && inset[above + p])) ? 1 : 0;
       seeds[p] = s;
       any |= s;
     }
@@ -542,14 +592,14 @@ function denseBoneHu(data: ArrayLike<number>): number {
 const DENSE_BONE_PERCENTILE = 0.95;
 
 /**
- * Flags of the partial-volume candidates. NEAR_MASK: more tissue than the subject's dense bone;
- * may join next to the mask in-plane, or be seeded from the slice below (towards the vertex the
- * skull runs oblique and every voxel near it is partial volume). SEEDABLE: more tissue than the
- * local bone; may be seeded from the slice above, where what lies under the brain is the skull
- * base, whose cancellous bone (300-700 HU) is below half of dense cortical bone and must not be
- * taken for brain.
+ * Flags of the partial-volume candidates. SEEDABLE: more tissue than the local bone (the maximum
+ * nearby). DENSE_OK: more tissue than the subject's dense bone. Where the skull is a roof over
+ * the brain (brain in the slice below: convexity, vertex) it runs oblique to the slice and no
+ * voxel near it is pure bone, so the dense bone is the right reference. On a floor (skull base)
+ * the bone under the brain is cancellous (300-700 HU, below half of dense cortical bone) and
+ * would pass the dense test, so there only the local bone counts.
  */
-const NEAR_MASK = 1;
+const DENSE_OK = 1;
 const SEEDABLE = 2;
 
 /** How far inside a neighbouring slice's brain edge a through-plane seed must lie (mm). */
@@ -571,12 +621,15 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
   const tissueCount = new Float32Array(blocks);
   const limit = new Float32Array(blocks);
   const localLimit = new Float32Array(blocks);
+  const airCount = new Uint16Array(blocks);
+  const airNear = new Uint8Array(blocks);
   for (let j = 0; j < ny; j++) {
     const crow = ((j / block) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
       const v = data[base + j * nx + i];
       const c = crow + ((i / block) | 0);
       if (v > boneMax[c]) boneMax[c] = v;
+      if (v < AIR_CELL_HU) airCount[c]++;
       if (v >= TISSUE_FLOOR_HU && v < TISSUE_CEILING_HU) {
         tissueSum[c] += v;
         tissueCount[c]++;
@@ -597,6 +650,8 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
         }
       // Midway between the tissue here (brain ~30 HU, a hematoma ~75 HU) and the bone here.
       const tissue = count > 0 ? sum / count : BRAIN_REFERENCE_HU;
+      for (let jj = Math.max(0, cj - 1); jj <= Math.min(cny - 1, cj + 1) && !airNear[cj * cnx + ci]; jj++)
+        for (let ii = Math.max(0, ci - 1); ii <= Math.min(cnx - 1, ci + 1); ii++) if (airCount[jj * cnx + ii] > 0) airNear[cj * cnx + ci] = 1;
       limit[cj * cnx + ci] = (tissue + Math.max(bone, denseBone)) / 2;
       localLimit[cj * cnx + ci] = (tissue + bone) / 2;
     }
@@ -606,7 +661,9 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
       const p = base + j * nx + i;
       const v = data[p];
       const c = crow + ((i / block) | 0);
-      allowed[p] = v < TISSUE_FLOOR_HU ? 0 : (v < limit[c] ? NEAR_MASK : 0) | (v < localLimit[c] ? SEEDABLE : 0);
+      // Bone-dense voxels next to air are air cells (ethmoid, mastoid, sinus walls), where a mix
+      // of air and bone can read like anything; brain never borders air.
+      allowed[p] = v < TISSUE_FLOOR_HU || (v >= BONE_HU && airNear[c]) ? 0 : (v < limit[c] ? DENSE_OK : 0) | (v < localLimit[c] ? SEEDABLE : 0);
     }
   }
 }
