@@ -36,7 +36,17 @@ export async function startServe(dataDir = mkdtempSync(join(tmpdir(), 'ict-e2e-'
   return { url: info.url, origin: new URL(info.url).origin, token: info.token, dataDir, process: child };
 }
 
-export const test = base.extend<object, { server: ServerInfo }>({
+/**
+ * `server` is shared by every test of a worker (cheap, state accumulates across files);
+ * `freshServer` is a private server with an empty library, for tests that assert on the whole
+ * library (an empty state, a list of every run).
+ */
+export const test = base.extend<{ freshServer: ServerInfo }, { server: ServerInfo }>({
+  freshServer: async ({}, use) => {
+    const s = await startServe();
+    await use(s);
+    s.process.kill('SIGTERM');
+  },
   server: [
     async ({}, use) => {
       const s = await startServe();

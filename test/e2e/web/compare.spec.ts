@@ -17,7 +17,7 @@ async function waitJob(server: ServerInfo, jobId: string): Promise<{ status: str
   return rpc(server, 'jobs.get', { jobId });
 }
 
-test('two timepoints side by side: synchronised slices, volume table with interval', async ({ server, page }) => {
+test('two timepoints side by side: synchronised slices, volume table with interval', async ({ freshServer: server, page }) => {
   test.setTimeout(300_000);
   const synth = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 5, lesions: ['iph'], timepoints: 2, intervalDays: 5, slices: 6 })).jobId);
   expect(synth.status).toBe('succeeded');

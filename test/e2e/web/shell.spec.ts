@@ -39,7 +39,7 @@ test.describe('browser mode foundation', () => {
     expect(outcome).toBe('refused');
   });
 
-  test('the shell renders with the research-use label and an empty library', async ({ server, page }) => {
+  test('the shell renders with the research-use label and an empty library', async ({ freshServer: server, page }) => {
     await page.goto(server.url);
     await expect(page.getByTestId('app-shell')).toBeVisible();
     await expect(page.getByText('RESEARCH USE ONLY')).toBeVisible();
