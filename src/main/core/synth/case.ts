@@ -21,7 +21,7 @@ import { NoiseBank, sliceNoiseSeed } from './noise';
 import { phantomGeometry, phantomVolume, renderSubject, type PhantomGeometry, type PhantomOptions } from './phantom';
 import { PhantomRenderer, type ContentPainter, type SliceState, type Warp } from './raster';
 import { VoxelRecords } from './records';
-import { slabFraction } from './shapes';
+import { slabFraction, type DistanceSample } from './shapes';
 import { tentoriumZ } from './tables';
 
 export interface CaseOptions extends TaskOptions, Omit<PhantomOptions, 'seed' | 'acquisition' | 'signal' | 'onProgress'> {
@@ -226,7 +226,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
       records[i] = new VoxelRecords();
       models[i].setTarget(targets[i].volumeMl);
     }
-    const recorder = new LesionRecorder(models, records, probe);
+    const recorder = new LesionRecorder(models, records, probe, warp?.maxDisplacementMm ?? 0);
     const rendered = renderSubject(subject, geometry, { noise: false, warp, painters: [recorder], signal: opts.signal, onProgress: opts.onProgress, stage, cranium });
     const hu = rendered.hu;
     brainMask ??= rendered.brainMask;
@@ -270,7 +270,7 @@ export function generateCase(opts: GenerateCaseOptions): SyntheticCase {
         voxelCount: voxels.length,
         densityHu: density,
         sizeParameter: m.s,
-        voxels: Uint32Array.from(voxels),
+        voxels: Uint32Array.from(voxels).sort(),
       };
     }
 
@@ -359,37 +359,59 @@ function placeInside(l: ResolvedLesion, volumeMl: number, meanScale: number, cra
 function geometryRecords(m: LesionModel, r: PhantomRenderer, cranium: Cranium): VoxelRecords {
   const rec = new VoxelRecords();
   const g = r.grid;
-  const [nx, ny, nz] = g.dims;
+  const nz = g.dims[2];
   const b = r.pixelBounds(m.bounds(), 3);
   const s = { d: 0, nz: 0 };
   const hT = r.slabHalfMm;
   const t = new Float64Array(3);
+  // Blocks of B x B pixels are skipped whole when the shape cannot reach their centre.
+  const B = 8;
+  const blockMargin = 0.75 * B * Math.max(g.spacing[0], g.spacing[1]);
   for (let k = 0; k < nz; k++) {
     const z = g.origin[2] + k * g.spacing[2];
     if (z < b.z0 - 2 * hT || z > b.z1 + 2 * hT) continue;
-    for (let j = b.j0; j <= b.j1; j++) {
-      for (let i = b.i0; i <= b.i1; i++) {
-        r.voxelTemplateInto(i, j, k, t);
-        if (!m.mayContain(t[0], t[1], t[2])) continue;
-        cranium.distance(t[0], t[1], t[2], s);
-        const c = slabFraction(s.d, Math.abs(s.nz) * hT, r.edgeMm);
-        if (c <= 0) continue;
-        const p = rec.push(i + nx * (j + ny * k));
-        rec.tx[p] = rec.qx[p] = t[0];
-        rec.ty[p] = rec.qy[p] = t[1];
-        rec.tz[p] = rec.qz[p] = t[2];
-        rec.cavity[p] = c;
-        rec.csf[p] = 0;
-        rec.ventricle[p] = 0;
-        rec.content[p] = NaN;
-        rec.depth[p] = -s.d;
-        rec.depthSpread[p] = Math.abs(s.nz) * hT;
-        rec.lpsY[p] = g.origin[1] + j * g.spacing[1];
-        if (!m.mayAffect(rec, p)) rec.n--;
+    for (let bj = b.j0; bj <= b.j1; bj += B) {
+      for (let bi = b.i0; bi <= b.i1; bi += B) {
+        r.voxelTemplateInto(bi + B / 2, bj + B / 2, k, t);
+        if (!m.mayContain(t[0], t[1], t[2], blockMargin + hT)) continue;
+        for (let j = bj; j < Math.min(bj + B, b.j1 + 1); j++) {
+          for (let i = bi; i < Math.min(bi + B, b.i1 + 1); i++) {
+            addGeometryRecord(m, r, cranium, rec, i, j, k, t, s);
+          }
+        }
       }
     }
   }
   return rec;
+}
+
+function addGeometryRecord(m: LesionModel, r: PhantomRenderer, cranium: Cranium, rec: VoxelRecords, i: number, j: number, k: number, t: Float64Array, s: DistanceSample): void {
+  const g = r.grid;
+  const hT = r.slabHalfMm;
+  r.voxelTemplateInto(i, j, k, t);
+  if (!m.mayContain(t[0], t[1], t[2], hT)) return;
+  cranium.distance(t[0], t[1], t[2], s);
+  const c = slabFraction(s.d, Math.abs(s.nz) * hT, r.edgeMm);
+  if (c <= 0) return;
+  const p = rec.push(i + g.dims[0] * (j + g.dims[1] * k));
+  rec.tx[p] = rec.qx[p] = t[0];
+  rec.ty[p] = rec.qy[p] = t[1];
+  rec.tz[p] = rec.qz[p] = t[2];
+  rec.cavity[p] = c;
+  rec.csf[p] = 0;
+  rec.ventricle[p] = 0;
+  rec.content[p] = NaN;
+  rec.depth[p] = -s.d;
+  rec.depthSpread[p] = Math.abs(s.nz) * hT;
+  rec.lpsY[p] = g.origin[1] + j * g.spacing[1];
+  if (!m.mayAffect(rec, p)) rec.n--;
+}
+
+/** Number of the candidate voxels in the mask at size s. */
+function maskCount(m: LesionModel, cand: Int32Array, s: number): number {
+  let c = 0;
+  for (let t = 0; t < cand.length; t++) if (m.weight(cand[t], s) >= 0.5) c++;
+  return c;
 }
 
 /** Finds the size parameter whose mask (weight >= 0.5) has the requested volume. */
@@ -400,11 +422,7 @@ function calibrate(m: LesionModel, rec: VoxelRecords, targetMl: number, voxelMl:
   for (let i = 0; i < rec.n; i++) if (m.weight(i, m.sMax) >= 0.5) candidates.push(i);
   m.candidates = Int32Array.from(candidates);
   const cand = m.candidates;
-  const count = (s: number) => {
-    let c = 0;
-    for (let t = 0; t < cand.length; t++) if (m.weight(cand[t], s) >= 0.5) c++;
-    return c;
-  };
+  const count = (s: number) => maskCount(m, cand, s);
   let hi = m.sMax;
   const cMax = cand.length;
   if (cMax < target) {
@@ -440,6 +458,7 @@ class LesionRecorder implements ContentPainter {
     private readonly models: LesionModel[],
     private readonly records: (VoxelRecords | undefined)[],
     renderer: PhantomRenderer,
+    private readonly maxDisplacementMm: number,
   ) {
     // Margin: anatomy-bound shapes live in displaced coordinates.
     this.bounds = models.map((m) => renderer.pixelBounds(m.bounds(), 14));
@@ -447,55 +466,72 @@ class LesionRecorder implements ContentPainter {
   }
 
   paint(st: SliceState, r: PhantomRenderer): void {
+    for (let mi = 0; mi < this.models.length; mi++) this.recordSlice(mi, st, r);
+  }
+
+  private recordSlice(mi: number, st: SliceState, r: PhantomRenderer): void {
     const g = r.grid;
     const [nx, ny] = [g.dims[0], g.dims[1]];
     const k = st.k;
     const sliceBase = k * nx * ny;
     const z = g.origin[2] + k * g.spacing[2];
-    this.models.forEach((m, mi) => {
-      const rec = this.records[mi]!;
-      if (m.dependsOn === 'geometry') {
-        // Fill in the contents HU of the voxels of this slice, already listed (sorted by index).
-        let c = this.cursor[mi];
-        while (c < rec.n && rec.index[c] < sliceBase) c++;
-        while (c < rec.n && rec.index[c] < sliceBase + nx * ny) {
-          const p = rec.index[c] - sliceBase;
-          rec.content[c] = st.content[p];
-          rec.csf[c] = st.csfFraction[p];
-          rec.ventricle[c] = st.ventricleFraction[p];
-          c++;
-        }
-        this.cursor[mi] = c;
-        return;
+    const m = this.models[mi];
+    const rec = this.records[mi]!;
+    if (m.dependsOn === 'geometry') {
+      // Fill in the contents HU of this slice's voxels, already listed (grouped by slice).
+      let c = this.cursor[mi];
+      while (c < rec.n && rec.index[c] < sliceBase) c++;
+      while (c < rec.n && rec.index[c] < sliceBase + nx * ny) {
+        const p = rec.index[c] - sliceBase;
+        rec.content[c] = st.content[p];
+        rec.csf[c] = st.csfFraction[p];
+        rec.ventricle[c] = st.ventricleFraction[p];
+        c++;
       }
-      const b = this.bounds[mi];
-      const hT = r.slabHalfMm;
-      if (z < b.z0 - 2 * hT || z > b.z1 + 2 * hT) return;
-      const t = this.t;
-      for (let j = b.j0; j <= b.j1; j++) {
-        for (let i = b.i0; i <= b.i1; i++) {
-          const p = i + j * nx;
-          const cav = st.cavity[p];
-          if (cav <= 0) continue;
-          const slot = rec.push(sliceBase + p);
-          r.voxelTemplateInto(i, j, k, t);
-          rec.tx[slot] = t[0];
-          rec.ty[slot] = t[1];
-          rec.tz[slot] = t[2];
-          rec.qx[slot] = st.qx[p];
-          rec.qy[slot] = st.qy[p];
-          rec.qz[slot] = st.qz[p];
-          rec.cavity[slot] = cav;
-          rec.csf[slot] = st.csfFraction[p];
-          rec.ventricle[slot] = st.ventricleFraction[p];
-          rec.content[slot] = st.content[p];
-          rec.depth[slot] = st.depthMm[p];
-          rec.depthSpread[slot] = 0;
-          rec.lpsY[slot] = g.origin[1] + j * g.spacing[1];
-          if (!m.mayAffect(rec, slot)) rec.n--;
+      this.cursor[mi] = c;
+      return;
+    }
+    const b = this.bounds[mi];
+    const hT = r.slabHalfMm;
+    if (z < b.z0 - 2 * hT || z > b.z1 + 2 * hT) return;
+    const t = this.t;
+    // Blocks of B x B pixels the shape cannot reach (even displaced) are skipped whole.
+    const B = 8;
+    const margin = 0.75 * B * Math.max(g.spacing[0], g.spacing[1]) + hT + this.maxDisplacementMm;
+    for (let bj = b.j0; bj <= b.j1; bj += B) {
+      for (let bi = b.i0; bi <= b.i1; bi += B) {
+        r.voxelTemplateInto(bi + B / 2, bj + B / 2, k, t);
+        if (!m.mayContain(t[0], t[1], t[2], margin)) continue;
+        for (let j = bj; j < Math.min(bj + B, b.j1 + 1); j++) {
+          for (let i = bi; i < Math.min(bi + B, b.i1 + 1); i++) this.record(m, rec, st, r, i, j, k);
         }
       }
-    });
+    }
+  }
+
+  private record(m: LesionModel, rec: VoxelRecords, st: SliceState, r: PhantomRenderer, i: number, j: number, k: number): void {
+    const g = r.grid;
+    const nx = g.dims[0];
+    const p = i + j * nx;
+    const cav = st.cavity[p];
+    if (cav <= 0 || !m.acceptsTissue(st.csfFraction[p], st.ventricleFraction[p])) return;
+    const t = this.t;
+    const slot = rec.push(k * nx * g.dims[1] + p);
+    r.voxelTemplateInto(i, j, k, t);
+    rec.tx[slot] = t[0];
+    rec.ty[slot] = t[1];
+    rec.tz[slot] = t[2];
+    rec.qx[slot] = st.qx[p];
+    rec.qy[slot] = st.qy[p];
+    rec.qz[slot] = st.qz[p];
+    rec.cavity[slot] = cav;
+    rec.csf[slot] = st.csfFraction[p];
+    rec.ventricle[slot] = st.ventricleFraction[p];
+    rec.content[slot] = st.content[p];
+    rec.depth[slot] = st.depthMm[p];
+    rec.depthSpread[slot] = 0;
+    rec.lpsY[slot] = g.origin[1] + j * g.spacing[1];
+    if (!m.mayAffect(rec, slot)) rec.n--;
   }
 }
 

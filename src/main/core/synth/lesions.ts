@@ -316,8 +316,16 @@ export abstract class LesionModel {
 
   /** Template bounds of the shape at sMax (a conservative box for recording). */
   abstract bounds(): [number, number, number, number, number, number];
-  /** Position-only conservative test (template point before displacement), before anything is recorded. */
-  mayContain(_x: number, _y: number, _z: number): boolean {
+  /**
+   * Position-only conservative test: can the shape at sMax reach within marginMm of this
+   * template point (before displacement)? Used to skip whole blocks of voxels cheaply.
+   */
+  mayContain(_x: number, _y: number, _z: number, _marginMm: number): boolean {
+    return true;
+  }
+
+  /** Cheaper still: can a voxel with these CSF and ventricular fractions be touched at all? */
+  acceptsTissue(_csf: number, _ventricle: number): boolean {
     return true;
   }
 
@@ -413,9 +421,9 @@ export class BlobModel extends LesionModel {
     return sphereBounds(this.lesion.anchorTemplate, this.reach(this.sMax));
   }
 
-  override mayContain(x: number, y: number, z: number): boolean {
+  override mayContain(x: number, y: number, z: number, marginMm: number): boolean {
     const a = this.lesion.anchorTemplate;
-    const r = this.reach(this.sMax);
+    const r = this.reach(this.sMax) + marginMm;
     return (x - a[0]) ** 2 + (y - a[1]) ** 2 + (z - a[2]) ** 2 < r * r;
   }
 
@@ -528,6 +536,16 @@ export class HaloModel extends LesionModel {
     return sphereBounds(this.parent.lesion.anchorTemplate, this.reach());
   }
 
+  override acceptsTissue(csf: number): boolean {
+    return csf <= 0.98;
+  }
+
+  override mayContain(x: number, y: number, z: number, marginMm: number): boolean {
+    const a = this.parent.lesion.anchorTemplate;
+    const r = this.reach() + marginMm;
+    return (x - a[0]) ** 2 + (y - a[1]) ** 2 + (z - a[2]) ** 2 < r * r;
+  }
+
   mayAffect(rec: VoxelRecords, i: number): boolean {
     if (rec.csf[i] > 0.98) return false;
     return withinSphere(rec, i, this.parent.lesion.anchorTemplate, this.reach());
@@ -617,8 +635,14 @@ export class ExtraAxialModel extends LesionModel {
     return b;
   }
 
-  override mayContain(x: number, y: number, z: number): boolean {
-    return this.angleOf(x, y, z) < this.maxAngle * Math.sqrt(this.sMax) * 1.05;
+  override mayContain(x: number, y: number, z: number, marginMm: number): boolean {
+    const dx = x - CRANIAL_CENTRE[0];
+    const dy = y - CRANIAL_CENTRE[1];
+    const dz = z - CRANIAL_CENTRE[2];
+    const r = Math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-9;
+    // Deeper than the thickest collection below the vault (the vault is at least 58 mm away).
+    if (r + marginMm < 58 - this.maxThickness * this.sMax - 3) return false;
+    return this.angleOf(x, y, z) < this.maxAngle * Math.sqrt(this.sMax) * 1.05 + marginMm / r;
   }
 
   mayAffect(rec: VoxelRecords, i: number): boolean {
@@ -693,6 +717,10 @@ export class VentricularModel extends LesionModel {
     return [-45, -50, 0, 45, 65, 75];
   }
 
+  override acceptsTissue(_csf: number, ventricle: number): boolean {
+    return ventricle > 0;
+  }
+
   mayAffect(rec: VoxelRecords, i: number): boolean {
     return rec.ventricle[i] > 0;
   }
@@ -743,6 +771,25 @@ export class SubarachnoidModel extends LesionModel {
     const a = this.lesion.anchorTemplate;
     const r = this.r0 * this.sMax * 1.5 + 6;
     return [a[0] - r, a[1] - r, a[2] - r / 1.3, a[0] + r, a[1] + r, a[2] + r / 1.3];
+  }
+
+  override setTarget(volumeMl: number): void {
+    // Blood fills roughly a tenth of a sphere around the site (the CSF spaces in it).
+    const r = Math.cbrt((3 * volumeMl * 1000) / (4 * Math.PI * 0.08 * this.ctx.meanScale ** 3));
+    this.sMax = Math.min(4, Math.max(1.2, (1.7 * r) / this.r0));
+  }
+
+  override acceptsTissue(csf: number, ventricle: number): boolean {
+    return csf - ventricle > 0.05;
+  }
+
+  override mayContain(x: number, y: number, z: number, marginMm: number): boolean {
+    const a = this.lesion.anchorTemplate;
+    const dx = x - a[0];
+    const dy = y - a[1];
+    const dz = (z - a[2]) * 1.3;
+    const r = this.r0 * this.sMax * 1.5 + 6 + 1.3 * marginMm;
+    return dx * dx + dy * dy + dz * dz < r * r;
   }
 
   mayAffect(rec: VoxelRecords, i: number): boolean {
@@ -806,6 +853,15 @@ export class TerritoryModel extends LesionModel {
 
   override setTarget(): void {
     this.box = this.bounds();
+  }
+
+  override acceptsTissue(csf: number): boolean {
+    return csf < 0.95;
+  }
+
+  override mayContain(x: number, y: number, z: number, marginMm: number): boolean {
+    const b = this.box;
+    return x > b[0] - marginMm && y > b[1] - marginMm && z > b[2] - marginMm && x < b[3] + marginMm && y < b[4] + marginMm && z < b[5] + marginMm;
   }
 
   mayAffect(rec: VoxelRecords, i: number): boolean {

@@ -936,6 +936,8 @@ export class PhantomRenderer {
       const isVentricle = s.label === TISSUE.ventricle;
       const ws = s.softMm !== undefined && s.softMm > w ? s.softMm : w;
       const keep = s.keepFromCavityMm ?? 0;
+      // Template-frame box of the shape, grown by the partial-volume reach: exact quick reject.
+      const tb = this.templateBounds(s, ws + hT);
       for (let j = bounds.j0; j <= bounds.j1; j++) {
         for (let i = bounds.i0; i <= bounds.i1; i++) {
           const p = i + j * nx;
@@ -953,6 +955,7 @@ export class PhantomRenderer {
             y = t0[1] + i * Ti[1] + j * Tj[1];
             z = t0[2] + i * Ti[2] + j * Tj[2];
           }
+          if (x < tb[0] || y < tb[1] || z < tb[2] || x > tb[3] || y > tb[4] || z > tb[5]) continue;
           pt[0] = x;
           pt[1] = y;
           pt[2] = z;
@@ -993,6 +996,18 @@ export class PhantomRenderer {
         }
       }
     }
+  }
+
+  private templateBoundsCache = new Map<Structure, number[]>();
+
+  private templateBounds(s: Structure, grow: number): number[] {
+    let b = this.templateBoundsCache.get(s);
+    if (!b) {
+      const sb = shapeBounds(s.shape);
+      b = [sb[0] - grow, sb[1] - grow, sb[2] - grow, sb[3] + grow, sb[4] + grow, sb[5] + grow];
+      this.templateBoundsCache.set(s, b);
+    }
+    return b;
   }
 
   private boundsCache = new Map<Structure, ReturnType<PhantomRenderer['pixelBounds']>>();
