@@ -280,6 +280,9 @@ const AIR_RIDDEN_FRACTION = 0.15;
  */
 function dropAirRidden(mask: Uint8Array, data: ArrayLike<number>, base: number, nx: number, ny: number, queue: Int32Array, seen: Uint8Array): void {
   const n = nx * ny;
+  let airInside = 0;
+  for (let p = 0; p < n; p++) if (mask[base + p] && data[base + p] < AIR_CELL_HU) airInside++;
+  if (airInside === 0) return;
   seen.fill(0, 0, n);
   for (let start = 0; start < n; start++) {
     if (!mask[base + start] || seen[start]) continue;
@@ -525,14 +528,13 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
   for (let k = 0; k < nz; k++) partialVolumeCandidates(data, k * n, nx, ny, allowed, denseBone, block);
   for (let k = 0; k < nz; k++) {
     const base = k * n;
-    // Judged against dense bone only under a roof (brain in the slice below, none above:
-    // convexity, vertex); on a floor or the rim of a skull-base bowl (brain above) the bone next
-    // to the brain is cancellous or thin and the local bone decides.
+    // Judged against dense bone only over brain (brain in the slice below: convexity, vertex,
+    // the walls of the temporal fossae); on a floor (skull base) the bone next to the brain is
+    // cancellous and the local bone decides.
     const below = k > 0 ? base - n : -1;
-    const above = k < nz - 1 ? base + n : -1;
     for (let p = 0; p < n; p++) {
       const a = allowed[base + p];
-      blocked[p] = a & SEEDABLE || (a & DENSE_OK && below >= 0 && mask[below + p] && !(above >= 0 && mask[above + p])) ? 0 : 1;
+      blocked[p] = a & SEEDABLE || (a & DENSE_OK && below >= 0 && mask[below + p]) ? 0 : 1;
     }
     dilateInPlace(mask, base, nx, ny, steps, scratch, blocked, 0);
   }
@@ -564,8 +566,7 @@ function growIntoPartialVolume(mask: Uint8Array, data: ArrayLike<number>, nx: nu
     let any = 0;
     for (let p = 0; p < n; p++) {
       const a = allowed[base + p];
-      const roof = below >= 0 && inset[below + p] && !(above >= 0 && mask[above + p]);
-      const s = data[base + p] >= BONE_HU && !mask[base + p] && ((a & DENSE_OK && roof) || (a & SEEDABLE && above >= 0 && inset[above + p])) ? 1 : 0;
+      const s = data[base + p] >= BONE_HU && !mask[base + p] && ((a & DENSE_OK && below >= 0 && inset[below + p]) || (a & SEEDABLE && above >= 0 && inset[above + p])) ? 1 : 0;
       seeds[p] = s;
       any |= s;
     }
@@ -622,12 +623,14 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
   const limit = new Float32Array(blocks);
   const localLimit = new Float32Array(blocks);
   const airCount = new Uint16Array(blocks);
-  const airNear = new Uint8Array(blocks);
+  // Block index per column, so the per-pixel loops do no division.
+  const columnBlock = new Int32Array(nx);
+  for (let i = 0; i < nx; i++) columnBlock[i] = (i / block) | 0;
   for (let j = 0; j < ny; j++) {
     const crow = ((j / block) | 0) * cnx;
     for (let i = 0; i < nx; i++) {
       const v = data[base + j * nx + i];
-      const c = crow + ((i / block) | 0);
+      const c = crow + columnBlock[i];
       if (v > boneMax[c]) boneMax[c] = v;
       if (v < AIR_CELL_HU) airCount[c]++;
       if (v >= TISSUE_FLOOR_HU && v < TISSUE_CEILING_HU) {
@@ -650,8 +653,6 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
         }
       // Midway between the tissue here (brain ~30 HU, a hematoma ~75 HU) and the bone here.
       const tissue = count > 0 ? sum / count : BRAIN_REFERENCE_HU;
-      for (let jj = Math.max(0, cj - 1); jj <= Math.min(cny - 1, cj + 1) && !airNear[cj * cnx + ci]; jj++)
-        for (let ii = Math.max(0, ci - 1); ii <= Math.min(cnx - 1, ci + 1); ii++) if (airCount[jj * cnx + ii] > 0) airNear[cj * cnx + ci] = 1;
       limit[cj * cnx + ci] = (tissue + Math.max(bone, denseBone)) / 2;
       localLimit[cj * cnx + ci] = (tissue + bone) / 2;
     }
@@ -660,10 +661,10 @@ function partialVolumeCandidates(data: ArrayLike<number>, base: number, nx: numb
     for (let i = 0; i < nx; i++) {
       const p = base + j * nx + i;
       const v = data[p];
-      const c = crow + ((i / block) | 0);
+      const c = crow + columnBlock[i];
       // Bone-dense voxels next to air are air cells (ethmoid, mastoid, sinus walls), where a mix
       // of air and bone can read like anything; brain never borders air.
-      allowed[p] = v < TISSUE_FLOOR_HU || (v >= BONE_HU && airNear[c]) ? 0 : (v < limit[c] ? DENSE_OK : 0) | (v < localLimit[c] ? SEEDABLE : 0);
+      allowed[p] = v < TISSUE_FLOOR_HU || (v >= BONE_HU && airCount[c] > 0) ? 0 : (v < limit[c] ? DENSE_OK : 0) | (v < localLimit[c] ? SEEDABLE : 0);
     }
   }
 }
