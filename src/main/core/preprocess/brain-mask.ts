@@ -295,10 +295,12 @@ function dropAirRidden(mask: Uint8Array, data: ArrayLike<number>, base: number, 
       const p = queue[head++];
       if (data[base + p] < AIR_CELL_HU) air++;
       const i = p % nx;
-      if (i > 0 && mask[base + p - 1] && !seen[p - 1]) (seen[p - 1] = 1), (queue[tail++] = p - 1);
-      if (i < nx - 1 && mask[base + p + 1] && !seen[p + 1]) (seen[p + 1] = 1), (queue[tail++] = p + 1);
-      if (p >= nx && mask[base + p - nx] && !seen[p - nx]) (seen[p - nx] = 1), (queue[tail++] = p - nx);
-      if (p < n - nx && mask[base + p + nx] && !seen[p + nx]) (seen[p + nx] = 1), (queue[tail++] = p + nx);
+      for (let t = 0; t < 4; t++) {
+        const pp = t === 0 ? (i > 0 ? p - 1 : -1) : t === 1 ? (i < nx - 1 ? p + 1 : -1) : t === 2 ? p - nx : p + nx;
+        if (pp < 0 || pp >= n || !mask[base + pp] || seen[pp]) continue;
+        seen[pp] = 1;
+        queue[tail++] = pp;
+      }
     }
     if (air > AIR_RIDDEN_FRACTION * tail) for (let q = 0; q < tail; q++) mask[base + queue[q]] = 0;
   }
