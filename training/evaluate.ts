@@ -9,19 +9,21 @@
  *       [--model healthy-brain-ddpm] [--models-dir models] [--slices 2] [--sizes 32,64] \
  *       [--methods diffusion,biharmonic] [--preset fast] [--write-card] [--out FILE]
  *
- * --write-card stores the numbers in the model's model.json card (metrics.inpaintingQuality);
- * the ONNX file and its sha256 do not change.
+ * --write-card stores the numbers in the model's model.json card (metrics.inpaintingQuality, or
+ * metrics.inpaintingQualityVariants[<override>] when --override is given) and renders the card as
+ * README.md beside it; the ONNX file and its sha256 do not change.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClassicalMethod } from '../src/main/core/inpaint/classical';
 import { inpaintSlice, type InpaintMethod } from '../src/main/core/inpaint/engine';
 import { loadModel } from '../src/main/core/inpaint/model';
 import { onnxNetwork } from '../src/main/core/inpaint/network';
 import { inpaintingQuality } from '../src/main/core/metrics/inpainting';
+import { renderModelCard } from './card';
 import { loadPreprocessedStack, pickBrainSlices, sliceInput } from './stack';
 
 const { values } = parseArgs({
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '32,64' },
     methods: { type: 'string', default: 'diffusion,biharmonic' },
     preset: { type: 'string', default: 'fast' },
+    /** JSON overrides of the preset's fields, e.g. '{"steps":1}' (to compare sampler settings). */
+    override: { type: 'string' },
     seed: { type: 'string', default: '0' },
     'write-card': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -87,7 +91,7 @@ for (const seed of seeds) {
     for (const size of sizes)
       for (const m of methods) {
         const method: InpaintMethod = m === 'diffusion' ? diffusion! : { kind: 'classical', method: m as ClassicalMethod };
-        const res = await inpaintSlice(input, { method, preset: values.preset as 'fast', sizesPx: [size], halfOffsets: true, seed: Number(values.seed) + seed * 100 + k });
+        const res = await inpaintSlice(input, { method, preset: values.preset as 'fast', presetOverrides: values.override ? JSON.parse(values.override) : undefined, sizesPx: [size], halfOffsets: true, seed: Number(values.seed) + seed * 100 + k });
         const s = sums.get(key(m, size)) ?? { pixels: 0, abs: 0, ssim: 0, squares: 0, seconds: 0, slices: 0 };
         for (const grid of res.grids) {
           const region = new Uint8Array(stack.size * stack.size);
@@ -129,12 +133,13 @@ for (const [size, byMethod] of Object.entries(results)) {
     );
 }
 console.log(lines.join('\n'));
-console.log(`${seeds.length} subjects (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${values.slices} slices each, preset ${values.preset}; ${cpus()[0]?.model} x${cpus().length}, load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`);
+console.log(`${seeds.length} subjects (seeds ${seeds[0]}..${seeds[seeds.length - 1]}), ${values.slices} slices each, preset ${values.preset}${values.override ? ` with ${values.override}` : ''}; ${cpus()[0]?.model} x${cpus().length}, load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`);
 
 const report = {
   date: new Date().toISOString(),
   model: modelInfo,
   preset: values.preset,
+  presetOverrides: values.override ? JSON.parse(values.override) : undefined,
   data: { root: values.data, seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, subjects: seeds.length, slicesPerSubject: Number(values.slices) },
   protocol: 'squares of both grids of each size (offset 0 and half a square) with >= 95% of their pixels in the brain mask, each grid inpainted with the app engine (9 phases) and scored on its own; MAE on the 0-255 brain-window scale and SSIM (Wang 11x11, region-averaged) from src/main/core/metrics/inpainting.ts',
   results,
@@ -143,7 +148,9 @@ if (values.out) await writeFile(resolve(values.out), JSON.stringify(report, null
 if (values['write-card']) {
   const path = join(resolve(values['models-dir']!), values.model!, 'model.json');
   const manifest = JSON.parse(await readFile(path, 'utf8'));
-  manifest.card.metrics = { ...manifest.card.metrics, inpaintingQuality: report };
+  if (values.override) manifest.card.metrics.inpaintingQualityVariants = { ...manifest.card.metrics.inpaintingQualityVariants, [values.override]: report };
+  else manifest.card.metrics = { ...manifest.card.metrics, inpaintingQuality: report };
   await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
-  console.log(`card metrics written to ${path}`);
+  await writeFile(join(dirname(path), 'README.md'), renderModelCard(manifest));
+  console.log(`card metrics written to ${path} and README.md`);
 }

@@ -4,8 +4,10 @@
  *   npx tsx training/speed.ts --models-dir models --model healthy-brain-ddpm [--model ...] \
  *       [--data training/data/phantoms/seed-1400] [--slices 3] [--runs 2]
  *
- * Prints seconds per slice (median and best of the runs; the machine is shared, so the best run
- * is the closest to the model's own cost), network calls, pixels evaluated and network throughput.
+ * Prints seconds per slice (median and best of the runs), network calls, pixels evaluated and
+ * network throughput, and the process CPU time per slice: on a shared machine wall time measures
+ * the other jobs too, while CPU time (all threads) is the model's own cost; on an idle 2-core
+ * machine the wall time is about CPU time / 2 (ONNX Runtime uses both cores).
  */
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +36,7 @@ for (const id of values.model!) {
   const net = onnxNetwork(model);
   await inpaintSlice(sliceInput(stack, ks[0]), { method: { kind: 'diffusion', network: net }, preset: 'fast', seed: 0 });
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
   let calls = 0;
   let px = 0;
   let netMs = 0;
@@ -45,11 +48,13 @@ for (const id of values.model!) {
       px += res.elementPixelEvaluations;
       netMs += res.timings.networkMs;
     }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPerSlice = (cpu.user + cpu.system) / 1e6 / times.length;
   const sorted = [...times].sort((a, b) => a - b);
   const params = (model.manifest.card as { parameters?: number }).parameters;
   console.log(
     `${id}: ${params ? `${(params / 1e6).toFixed(2)} M params, ` : ''}median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s/slice, best ${sorted[0].toFixed(2)} s, ` +
-      `${(calls / times.length).toFixed(0)} calls and ${((px / times.length) / 1e6).toFixed(2)} M px evaluations per slice, network ${((px / netMs) * 1000 / 1e3).toFixed(0)} k px/s, slices ${ks.join(',')}`,
+      `${(calls / times.length).toFixed(0)} calls and ${((px / times.length) / 1e6).toFixed(2)} M px evaluations per slice, network ${((px / netMs) * 1000 / 1e3).toFixed(0)} k px/s, CPU ${cpuPerSlice.toFixed(2)} s per slice, slices ${ks.join(',')}`,
   );
   await model.dispose();
 }

@@ -121,7 +121,7 @@ def validate(model, diffusion, items):
     model.eval()
     by = {}
     for kind, t, cond, x0, hole, noise in items:
-        tt = torch.full((x0.shape[0],), t, dtype=torch.long)
+        tt = torch.full((x0.shape[0],), t, dtype=torch.long, device=x0.device)
         xt = diffusion.q_sample(x0, tt, noise)
         inp = cond.clone()
         inp[:, 0:1] = xt
@@ -173,13 +173,16 @@ def main():
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--seed", type=int, default=20261122)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     ap.add_argument("--val-every", type=int, default=250)
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--rescan-every", type=int, default=0, help="look for new training subjects every N steps (data still being generated)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-from", help="start from this checkpoint's EMA weights (same architecture) with a fresh optimiser and schedule")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     log_path = os.path.join(args.out, "log.jsonl")
@@ -208,8 +211,9 @@ def main():
     n_train_slices = sum(len(s.slices) for s in train_subjects)
     log("data", train_subjects=len(train_subjects), val_subjects=len(val_subjects), train_slices=n_train_slices, seconds=round(time.time() - t0, 1))
 
-    model = InpaintUNet(base=args.base, mults=tuple(int(m) for m in args.mults.split(",")), blocks=args.blocks)
+    model = InpaintUNet(base=args.base, mults=tuple(int(m) for m in args.mults.split(",")), blocks=args.blocks).to(device)
     diffusion = Diffusion(args.prediction)
+    diffusion.alpha_bar = diffusion.alpha_bar.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     ema = Ema(model, args.ema)
     sampler = ExampleSampler(train_subjects, args.seed)
@@ -219,23 +223,34 @@ def main():
     step = 0
     elapsed = 0.0
     history = []
+    prior = None
     ckpt_path = os.path.join(args.out, "checkpoint.pt")
     if args.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location="cpu")
         model.load_state_dict(ck["model"])
-        ema.shadow = ck["ema"]
+        ema.shadow = {k: v.to(device) for k, v in ck["ema"].items()}
         ema.updates = ck["ema_updates"]
         opt.load_state_dict(ck["optimizer"])
         step = ck["step"]
         elapsed = ck["info"]["trainingSeconds"]
         history = ck["info"].get("validation", [])
+        prior = ck["info"].get("initialisedFrom")
         sampler.rng.bit_generator.state = ck["sampler_rng"]
-        torch.set_rng_state(ck["torch_rng"])
+        torch.set_rng_state(ck["torch_rng"].cpu())
         log("resumed", step=step)
+    if args.init_from and step == 0:
+        src = torch.load(args.init_from, map_location="cpu")
+        if src["model_config"] != model.config or src["prediction"] != args.prediction:
+            raise SystemExit(f"--init-from {args.init_from}: its architecture {src['model_config']} / {src['prediction']} differs from this run's")
+        model.load_state_dict(src["ema"])
+        ema = Ema(model, args.ema)
+        ema.updates = 1000  # the shadow starts from trained weights: no EMA warm-up
+        prior = {"from": args.init_from, "steps": src["step"], "trainingSeconds": src["info"]["trainingSeconds"], "validation": src["info"].get("validation", [])[-1:]}
+        log("initialised", **{k: v for k, v in prior.items() if k != "validation"})
     params = count_params(model)
-    log("model", parameters=params, macs_per_pixel=round(macs_per_pixel(model)), config=model.config, prediction=args.prediction)
+    log("model", parameters=params, macs_per_pixel=round(macs_per_pixel(InpaintUNet(**model.config))), config=model.config, prediction=args.prediction, device=str(device))
 
-    val_items = build_val_set(val_subjects, 4242, 16384)
+    val_items = [(k, t, *(a.to(device) for a in rest)) for k, t, *rest in build_val_set(val_subjects, 4242, 16384)]
     validated_on = sorted(s.name for s in val_subjects)
     val_names = {os.path.basename(p.rstrip("/")) for p in val_paths}
 
@@ -248,9 +263,10 @@ def main():
             "valSubjects": validated_on,
             "trainSlices": len(sampler.pairs),
             "args": vars(args),
-            "hardware": f"{cpu_name()} ({os.cpu_count()} cores, {args.threads} threads), PyTorch {torch.__version__} on CPU",
+            "hardware": (f"{torch.cuda.get_device_name(device)}, PyTorch {torch.__version__}" if device.type == "cuda" else f"{cpu_name()} ({os.cpu_count()} cores, {args.threads} threads), PyTorch {torch.__version__} on CPU"),
             "validation": history,
             "parameters": params,
+            "initialisedFrom": prior,
         }
         state = {
             "model": model.state_dict(),
@@ -278,7 +294,7 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    ema_model = InpaintUNet(**model.config)
+    ema_model = InpaintUNet(**model.config).to(device)
     model.train()
     window = []
     while step < args.steps and not stop["now"]:
@@ -287,11 +303,11 @@ def main():
             break
         started = time.time()
         kind = kinds[sampler.rng.choice(len(kinds), p=probs)]
-        cond, x0, hole = (torch.from_numpy(a) for a in sampler.batch(kind, batch_count(kind, args.pixels_per_step)))
+        cond, x0, hole = (torch.from_numpy(a).to(device) for a in sampler.batch(kind, batch_count(kind, args.pixels_per_step)))
         b = x0.shape[0]
         focus = torch.rand(b) < args.t_focus
-        t = torch.where(focus, torch.randint(FAST_BAND[0], FAST_BAND[1] + 1, (b,)), torch.randint(0, diffusion.T, (b,)))
-        noise = torch.randn_like(x0)
+        t = torch.where(focus, torch.randint(FAST_BAND[0], FAST_BAND[1] + 1, (b,)), torch.randint(0, diffusion.T, (b,))).to(device)
+        noise = torch.randn(x0.shape).to(device)
         xt = diffusion.q_sample(x0, t, noise)
         cond[:, 0:1] = xt
         out = model(cond, t.float())
