@@ -1,17 +1,23 @@
 import { test, expect, _electron as electron } from '@playwright/test';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-/** The Electron binary is downloaded on first use; machines without internet do not have it. */
+/**
+ * The Electron binary is downloaded on first use (requiring the package starts that download),
+ * and machines without internet cannot have it: look for it without triggering the download.
+ */
 function electronBinary(): string | null {
-  try {
-    const p = createRequire(import.meta.url)('electron') as unknown as string;
-    return typeof p === 'string' && existsSync(p) ? p : null;
-  } catch {
-    return null;
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const p = join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron');
+    return existsSync(p) ? p : null;
   }
+  const pkg = join(dirname(createRequire(import.meta.url).resolve('electron/package.json')));
+  const pathFile = join(pkg, 'path.txt');
+  if (!existsSync(pathFile)) return null;
+  const binary = join(pkg, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(binary) ? binary : null;
 }
 
 const binary = electronBinary();
