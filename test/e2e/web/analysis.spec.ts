@@ -80,10 +80,15 @@ test.describe('analysis and reading', () => {
     const row = page.getByTestId('lesion-row').last();
     await row.click();
     await expect(row).toHaveClass(/selected/);
-    const sliceAfter = await axial.getAttribute('data-slice');
     const lesionSlices = (await row.locator('td').nth(2).innerText()).split(/[–-]/).map((s) => Number(s) - 1);
-    expect(Number(sliceAfter)).toBeGreaterThanOrEqual(lesionSlices[0]);
-    expect(Number(sliceAfter)).toBeLessThanOrEqual(lesionSlices[1] ?? lesionSlices[0]);
+    const last = lesionSlices[1] ?? lesionSlices[0];
+    // The viewer moves on its next frame: wait for the slice to land inside the lesion's range.
+    await expect
+      .poll(async () => {
+        const k = Number(await axial.getAttribute('data-slice'));
+        return k >= lesionSlices[0] && k <= last;
+      })
+      .toBe(true);
     await expect(axial).toHaveAttribute('data-ready', 'true');
 
     // The overlay colours appear where the lesion is, and vanish when overlays are hidden.
