@@ -1,7 +1,6 @@
 // Layering is checked by a tool, not by memory: these zones fail `npm test` on a wrong import.
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
-import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import layering from './eslint-rules/layering.js';
 
 const zones = [
   // core is pure: no Electron, no database, no services/host/server/renderer.
@@ -31,10 +30,9 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.{ts,tsx}'],
-    plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: ['tsconfig.node.json', 'tsconfig.web.json'] })] },
+    plugins: { layering },
     rules: {
-      'import-x/no-restricted-paths': ['error', { zones }],
+      'layering/no-restricted-paths': ['error', { zones }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
