@@ -137,6 +137,28 @@ export const contract = {
   'review.redo': method<ReviewState>()('command', z.object({ runId: id }).strict(), 'Redo the last undone review edit.'),
   'review.discard': method<ReviewState>()('command', z.object({ runId: id }).strict(), 'Discard the review and all its edits.'),
 
+  'workbench.importMask': method<{ runs: number[]; maskedVoxels: number; notes: string[] }>()(
+    'query',
+    z.object({ seriesId: id, path: z.string().min(1).max(4096) }).strict(),
+    "Read a mask image (NIfTI, DICOM or PNG on this computer) on a series' grid, run-length encoded, for the inpainting workbench.",
+  ),
+  'workbench.fill': method<{ jobId: string }>()(
+    'job',
+    z
+      .object({
+        seriesId: id,
+        /** Run lengths of the mask on the series grid, alternating 0 and 1, starting with 0. */
+        maskRuns: z.array(z.number().int().min(0)).min(1).max(4_000_000),
+        method: z.enum(['diffusion', 'nearest', 'linear', 'harmonic', 'biharmonic']),
+        modelId: id.optional(),
+        preset: z.enum(['fast', 'reference']).default('fast'),
+        device: z.enum(['auto', 'cpu', 'webgpu', 'cuda']).default('auto'),
+        seed: z.number().int().min(0).max(2 ** 31).default(0),
+      })
+      .strict(),
+    'Fill the masked voxels of a series with the diffusion model or a classical inpainter; the result is a new series of the same study.',
+  ),
+
   'compare.runs': method<ComparisonResult>()(
     'query',
     z.object({ runA: id, runB: id }).strict(),
@@ -147,6 +169,12 @@ export const contract = {
     'command',
     z.object({ runId: id, format: z.enum(['pdf', 'seg', 'nifti', 'csv', 'json']), deidentify: z.boolean().default(false) }).strict(),
     'Write a PDF report, DICOM SEG, NIfTI mask or lesion table of a run (with review edits); returns where to download it.',
+  ),
+
+  'export.series': method<{ format: string; fileName: string; downloadPath: string; path: string; bytes: number; warnings: string[] }>()(
+    'command',
+    z.object({ seriesId: id }).strict(),
+    'Write a series (for example a filled one) as a NIfTI image; returns where to download it.',
   ),
 
   'jobs.list': method<JobInfo[]>()('query', z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict(), 'Recent jobs, newest first.'),

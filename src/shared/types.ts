@@ -38,6 +38,35 @@ export interface SeriesDetail extends SeriesSummary {
   voxelsPath: string;
   /** Path of an 8-bit thumbnail PNG (middle slice at brain window). */
   thumbnailPath: string;
+  /** Set when the series was made by the inpainting workbench from another series. */
+  fill: FillProvenance | null;
+}
+
+export type FillMethodName = 'diffusion' | 'nearest' | 'linear' | 'harmonic' | 'biharmonic';
+
+/** How a filled series was made: recorded with it, shown beside it, exported with it. */
+export interface FillProvenance {
+  sourceSeriesId: string;
+  sourceSeriesInstanceUid: string;
+  sourceDescription: string;
+  method: FillMethodName;
+  model: { id: string; version: string } | null;
+  preset: string | null;
+  /** The execution provider that ran the model (cpu, webgpu, cuda). */
+  device: string | null;
+  seed: number;
+  maskedVoxels: number;
+  maskVolumeMl: number;
+  filledByDiffusion: number;
+  filledByClassical: number;
+  slicesInpainted: number;
+  networkCalls: number;
+  timeMs: number;
+  appVersion: string;
+  createdAt: string;
+  notes: string[];
+  /** Path of the fill mask (uint8, the series grid) for the binary endpoint. */
+  maskPath: string;
 }
 
 export interface StudySummary {

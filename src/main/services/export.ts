@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { writeNifti } from '../core/io/index';
 import { join } from 'node:path';
 import { buildCaseReport, loadExportSource } from '../core/report/case';
 import { reviewFromLesionStates } from '../core/report/review';
@@ -6,6 +7,15 @@ import { defaultExportFileName, writeExport, type ExportFormat } from '../core/e
 import type { AnalysisService } from './analysis';
 import type { LibraryService } from './library';
 import type { ReviewService } from './review';
+
+export interface SeriesExportOutcome {
+  format: 'nifti';
+  fileName: string;
+  downloadPath: string;
+  path: string;
+  bytes: number;
+  warnings: string[];
+}
 
 export interface ExportOutcome {
   format: ExportFormat;
@@ -39,5 +49,21 @@ export class ExportService {
     await mkdir(dir, { recursive: true });
     const result = await writeExport(report, format, join(dir, fileName));
     return { format, fileName, downloadPath: `exports/${runId}/${fileName}`, path: result.path, bytes: result.bytes, warnings: result.warnings, reviewed: !!final };
+  }
+
+  /**
+   * A series as NIfTI (int16 HU, its own grid), e.g. the result of a workbench fill. The NIfTI
+   * header carries no patient identifiers; the file is named after the series description only.
+   */
+  async exportSeries(seriesId: string): Promise<SeriesExportOutcome> {
+    const volume = await this.deps.library.loadVolume(seriesId);
+    const base = (volume.meta.seriesDescription || 'series').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|_+$/g, '').slice(0, 80) || 'series';
+    const fileName = `${base}.nii.gz`;
+    const dir = join(this.deps.dataDir, 'exports', seriesId);
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, fileName);
+    await writeNifti(volume, path, { datatype: 'int16' });
+    const warnings = volume.intensityUnit === 'HU' ? [] : [`The values are ${volume.intensityUnit} intensities, not Hounsfield units.`];
+    return { format: 'nifti', fileName, downloadPath: `exports/${seriesId}/${fileName}`, path, bytes: (await stat(path)).size, warnings };
   }
 }

@@ -21,6 +21,7 @@ import { RunsRepository } from '../storage/repositories/runs';
 import { listModels } from '../core/inpaint/model';
 import { modelsDir } from '../paths';
 import { DEFAULT_MODEL_ID } from '../core/pipeline/run-analysis';
+import { FILL_MASK_FILE } from '../jobs/fill-job';
 
 export interface ServicesOptions {
   dataDir: string;
@@ -88,6 +89,9 @@ export class Services {
       'review.discard': ({ runId }) => this.review.discard(runId),
       'export.run': ({ runId, format, deidentify }) => this.exports.exportRun(runId, format, deidentify),
       'compare.runs': ({ runA, runB }) => this.compare.compare(runA, runB),
+      'workbench.importMask': ({ seriesId, path }) => this.library.importMask(seriesId, path),
+      'workbench.fill': (p) => this.library.startFill(p),
+      'export.series': ({ seriesId }) => this.exports.exportSeries(seriesId),
       'analysis.deleteRun': async ({ runId }) => ({ deleted: await this.analysis.deleteRun(runId) }),
       'studies.list': () => this.library.listStudies(),
       'studies.delete': async ({ studyId }) => ({ deleted: await this.library.deleteStudy(studyId) }),
@@ -136,18 +140,20 @@ export class Services {
     }
     const run = /^runs\/([A-Za-z0-9-]{1,64})\/(brain-mask|healthy|difference|score)(?:\/(absolute|squared|ssim)\/(max|mean|weighted))?$/.exec(path);
     if (run) return { bytes: await this.analysis.binary(run[1], run[2], run[3], run[4]), contentType: 'application/octet-stream' };
-    const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail|truth)$/.exec(path);
+    const m = /^series\/([A-Za-z0-9-]{1,64})\/(voxels|thumbnail|truth|fill-mask)$/.exec(path);
     if (!m) throw new AppError('NOT_FOUND', 'Unknown resource.');
     const s = this.library.getSeriesFiles(m[1]);
     // Synthetic series carry their lesion truth (uint8 labels) beside the voxels.
-    const file = m[2] === 'voxels' ? s.voxelsFile : m[2] === 'thumbnail' ? s.thumbnailFile : `series/${m[1]}/truth-labels.u8`;
+    // Filled series keep the mask they were filled with.
+    const file = m[2] === 'voxels' ? s.voxelsFile : m[2] === 'thumbnail' ? s.thumbnailFile : m[2] === 'truth' ? `series/${m[1]}/truth-labels.u8` : `series/${m[1]}/${FILL_MASK_FILE}`;
     const full = resolve(this.options.dataDir, file);
     if (!full.startsWith(resolve(this.options.dataDir) + sep)) throw new AppError('NOT_FOUND', 'Unknown resource.');
     let buf: Buffer;
     try {
       buf = await readFile(full);
     } catch {
-      throw new AppError('NOT_FOUND', m[2] === 'truth' ? 'This series has no ground truth (only synthetic cases do).' : 'The image data of this series is missing from the library folder.');
+      const missing = { truth: 'This series has no ground truth (only synthetic cases do).', 'fill-mask': 'This series was not made by the inpainting workbench, so it has no fill mask.' } as Record<string, string>;
+      throw new AppError('NOT_FOUND', missing[m[2]] ?? 'The image data of this series is missing from the library folder.');
     }
     return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), contentType: m[2] === 'thumbnail' ? 'image/png' : 'application/octet-stream' };
   }

@@ -11,7 +11,15 @@ import type { LibraryRepository, NewSeriesRecord } from '../storage/repositories
 import type { EventBus } from './events';
 import type { JobManager } from './jobs';
 import type { Volume, Vec3 } from '../core/volume';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { decodeMaskRuns, encodeMaskRuns } from '../../shared/mask-rle';
+import type { FillMethodName } from '../../shared/types';
+import { scanInputs } from '../core/io/index';
+import { readManifest } from '../core/inpaint/model';
+import type { DeviceRequest } from '../core/inpaint/runtime';
+import { binaryMask, checkMaskGrid } from '../core/pipeline/fill';
+import type { FillJobParams } from '../jobs/fill-job';
+import { modelsDir } from '../paths';
 
 export interface ImportSummary {
   studies: { id: string; series: { id: string; modality: string; dims: Vec3; spacing: Vec3; warnings: { code: string; message: string }[]; alreadyInLibrary: boolean }[] }[];
@@ -89,6 +97,71 @@ export class LibraryService {
     const job = this.deps.jobs.start<ImportJobResult>('synth', params, {
       title: `Synthetic case (seed ${options.seed}, ${what}${options.timepoints > 1 ? `, ${options.timepoints} timepoints` : ''})`,
       complete: (result, jobId) => this.commitImport({ paths: [], deidentify: false, stagingDir }, result, jobId),
+      cleanup: () => rm(stagingDir, { recursive: true, force: true }),
+    });
+    return { jobId: job.id };
+  }
+
+  /**
+   * Read a mask file (NIfTI, DICOM or PNG) for the workbench and check it lies on the series'
+   * grid. Returns it run-length encoded; nothing is stored until a fill is started.
+   */
+  async importMask(seriesId: string, path: string): Promise<{ runs: number[]; maskedVoxels: number; notes: string[] }> {
+    const series = this.getSeries(seriesId);
+    const scan = await scanInputs([path]);
+    if (scan.series.length === 0) {
+      const e = scan.errors[0];
+      throw new AppError(e?.code ?? 'NO_IMAGES_FOUND', e?.message ?? `No mask image was found in "${path}".`);
+    }
+    if (scan.series.length > 1) throw new AppError('BAD_REQUEST', `"${path}" holds ${scan.series.length} image series; give the one mask image.`);
+    const maskVolume = scan.series[0].volume;
+    const note = checkMaskGrid({ ...series, warnings: series.warnings as Volume['warnings'] }, maskVolume);
+    const mask = binaryMask(maskVolume);
+    const maskedVoxels = mask.reduce((a, v) => a + v, 0);
+    if (maskedVoxels === 0) throw new AppError('BAD_REQUEST', 'The mask image is empty (every voxel is 0); there is nothing to fill.');
+    return { runs: encodeMaskRuns(mask), maskedVoxels, notes: note ? [note] : [] };
+  }
+
+  /**
+   * Workbench: fill the voxels under a mask (run-length encoded on the series grid) with the
+   * diffusion model or a classical inpainter. The result becomes a new series of the same study;
+   * the source series is never modified.
+   */
+  async startFill(params: { seriesId: string; maskRuns: number[]; method: FillMethodName; modelId?: string; preset: 'fast' | 'reference'; device: DeviceRequest; seed: number }): Promise<{ jobId: string }> {
+    const series = this.getSeries(params.seriesId);
+    const voxels = series.dims[0] * series.dims[1] * series.dims[2];
+    const mask = decodeMaskRuns(params.maskRuns, voxels);
+    if (!mask) throw new AppError('GEOMETRY_MISMATCH', `The mask does not cover this series' ${series.dims.join('x')} voxel grid; draw or import it again on this series.`);
+    if (!mask.some((v) => v)) throw new AppError('BAD_REQUEST', 'The mask is empty: paint or import the region to fill first.');
+    if (params.method === 'diffusion') {
+      if (series.intensityUnit !== 'HU') throw new AppError('NOT_CT', `This series holds ${series.modality || 'non-CT'} intensities, not CT Hounsfield units; the diffusion model fills CT only. Use a classical method.`);
+      if (!params.modelId) throw new AppError('BAD_REQUEST', 'Choose the diffusion model to fill with.');
+      await readManifest(modelsDir(), params.modelId);
+    }
+    const row = this.deps.repo.getSeries(params.seriesId)!;
+    const studyKey = this.deps.repo.studyKeyOfSeries(params.seriesId)!;
+    const stagingDir = join(this.deps.dataDir, 'staging', randomUUID());
+    await mkdir(stagingDir, { recursive: true });
+    const maskFile = join(stagingDir, 'mask.u8');
+    await writeFile(maskFile, mask);
+    const volume = await this.loadVolume(params.seriesId);
+    const jobParams: FillJobParams = {
+      sourceSeriesId: params.seriesId,
+      volume: { dims: volume.dims, spacing: volume.spacing, origin: volume.origin, direction: volume.direction, intensityUnit: volume.intensityUnit, meta: volume.meta, warnings: volume.warnings, voxelsFile: join(this.deps.dataDir, row.voxelsFile) },
+      maskFile,
+      method: params.method,
+      ...(params.method === 'diffusion' ? { modelId: params.modelId, preset: params.preset, device: params.device } : {}),
+      seed: params.seed,
+      studyKey,
+      deidentified: series.deidentified,
+      stagingDir,
+    };
+    const how = params.method === 'diffusion' ? `${params.modelId} (${params.preset})` : params.method;
+    const job = this.deps.jobs.start<ImportJobResult>('fill', jobParams, {
+      title: `Fill ${series.description || series.modality || 'series'} — ${how}`,
+      // The mask lives in staging, which a restart sweeps away: a fill is not resumed.
+      resumable: false,
+      complete: (result, jobId) => this.commitImport({ paths: [], deidentify: series.deidentified, stagingDir }, result, jobId),
       cleanup: () => rm(stagingDir, { recursive: true, force: true }),
     });
     return { jobId: job.id };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { AppError } from '../../shared/errors';
 import { readingSettingsSchema } from '../../shared/analysis';
+import { forEachBrushVoxel } from '../../shared/brush';
 import type { ReviewLesion, ReviewLesionType, ReviewState, ReviewStatus, Vec3 } from '../../shared/types';
 import { voxelToLps, voxelVolumeMl, type Volume } from '../core/volume';
 import type { ReviewLesionRow, ReviewRepository, ReviewEventRow } from '../storage/repositories/review';
@@ -163,7 +164,6 @@ export class ReviewService {
     if (!review) throw new AppError('BAD_REQUEST', 'Start the review of this run before editing its mask.');
     const e = await this.edited(runId);
     const [nx, ny, nz] = e.volume.dims;
-    const [sx, sy, sz] = e.volume.spacing;
     const [ci, cj, ck] = op.center.map(Math.round);
     if (ci < 0 || cj < 0 || ck < 0 || ci >= nx || cj >= ny || ck >= nz) throw new AppError('BAD_REQUEST', 'The brush is outside the image.');
     let value = 0;
@@ -176,25 +176,16 @@ export class ReviewService {
       } else value = newLabel = review.nextLabel;
     }
     const data = op.target === 'lesion' ? e.labels : e.brain;
-    const ri = Math.ceil(op.radiusMm / sx);
-    const rj = Math.ceil(op.radiusMm / sy);
-    const rk = op.sphere ? Math.ceil(op.radiusMm / sz) : 0;
-    const r2 = op.radiusMm * op.radiusMm;
     const changed: number[] = [];
     const before: number[] = [];
-    for (let k = Math.max(0, ck - rk); k <= Math.min(nz - 1, ck + rk); k++)
-      for (let j = Math.max(0, cj - rj); j <= Math.min(ny - 1, cj + rj); j++)
-        for (let i = Math.max(0, ci - ri); i <= Math.min(nx - 1, ci + ri); i++) {
-          const d2 = ((i - ci) * sx) ** 2 + ((j - cj) * sy) ** 2 + ((k - ck) * sz) ** 2;
-          if (d2 > r2) continue;
-          const p = i + nx * (j + ny * k);
-          // Painting one lesion never overwrites another: a reviewer extends, not merges.
-          if (op.target === 'lesion' && op.mode === 'paint' && data[p] !== 0) continue;
-          if (data[p] === value) continue;
-          changed.push(p);
-          before.push(data[p]);
-          data[p] = value;
-        }
+    forEachBrushVoxel(e.volume, [ci, cj, ck], op.radiusMm, op.sphere, (p) => {
+      // Painting one lesion never overwrites another: a reviewer extends, not merges.
+      if (op.target === 'lesion' && op.mode === 'paint' && data[p] !== 0) return;
+      if (data[p] === value) return;
+      changed.push(p);
+      before.push(data[p]);
+      data[p] = value;
+    });
     if (changed.length === 0) return this.state(runId);
     const payload: VoxelChange = { target: op.target, indices: b64(Uint32Array.from(changed)), before: b64(Int16Array.from(before)), after: value, newLabel };
     const what = op.target === 'brain' ? 'brain mask' : newLabel ? `new lesion ${newLabel}` : op.mode === 'paint' ? `lesion ${value}` : 'lesions';

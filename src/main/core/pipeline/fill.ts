@@ -97,9 +97,46 @@ export async function fillMasked(image: Volume, mask: Uint8Array, options: FillO
   const res = inpaintClassical(options.method, image.data, mask, image.dims, { spacingMm: image.spacing, signal: options.signal });
   result.values.set(res.values);
   result.filledByClassical = maskedVoxels;
+  if (options.method === 'biharmonic') {
+    const clipped = clampToBoundaryRange(result.values, image.data, mask, image.dims);
+    if (clipped > 0) result.notes.push(`${clipped} biharmonic values overshot the range of the voxels around the mask and were clipped to it.`);
+  }
   if (!res.stats.converged) result.notes.push(`The ${options.method} solver stopped at relative residual ${res.stats.maxRelativeResidual.toExponential(1)}.`);
   options.onProgress?.({ stage: `Filling with ${options.method} interpolation`, done: 1, total: 1 });
   return result;
+}
+
+/**
+ * A biharmonic fill is smooth but, unlike a harmonic one, not bounded by its boundary values: next
+ * to bone or air it rings by hundreds of HU. Filled values are clipped to the range of the known
+ * voxels that touch the mask (6-neighbourhood). Returns how many values were clipped.
+ */
+function clampToBoundaryRange(values: Float32Array, known: ArrayLike<number>, mask: Uint8Array, dims: readonly [number, number, number]): number {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let p = 0; p < mask.length; p++) {
+    if (mask[p]) continue;
+    const i = p % nx;
+    const j = Math.floor(p / nx) % ny;
+    const k = Math.floor(p / plane);
+    const touches = (i > 0 && mask[p - 1]) || (i < nx - 1 && mask[p + 1]) || (j > 0 && mask[p - nx]) || (j < ny - 1 && mask[p + nx]) || (k > 0 && mask[p - plane]) || (k < nz - 1 && mask[p + plane]);
+    if (!touches) continue;
+    low = Math.min(low, known[p]);
+    high = Math.max(high, known[p]);
+  }
+  if (low > high) return 0; // the mask covers everything: no boundary to bound by
+  let clipped = 0;
+  for (let p = 0; p < mask.length; p++) {
+    if (!mask[p]) continue;
+    const v = values[p];
+    if (v < low || v > high) {
+      values[p] = v < low ? low : high;
+      clipped++;
+    }
+  }
+  return clipped;
 }
 
 /** Maps a native-grid mask onto the prepared 256 grid: a 256 pixel is masked when any of its native voxels is. */
@@ -170,6 +207,7 @@ async function diffusionFill(image: Volume, mask: Uint8Array, result: FillResult
     const outsideCount = result.maskedVoxels - result.filledByDiffusion;
     if (outsideCount > 0) {
       const res = inpaintClassical('biharmonic', image.data, outside, image.dims, { spacingMm: image.spacing, signal: options.signal });
+      clampToBoundaryRange(res.values, image.data, outside, image.dims);
       for (let p = 0; p < mask.length; p++) if (outside[p]) result.values[p] = res.values[p];
       result.filledByClassical = outsideCount;
       result.notes.push(`${outsideCount} masked voxels lie outside the brain, where the model does not apply; they were filled by biharmonic interpolation.`);

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import type { SeriesDetail, SeriesSummary, StudySummary, Vec3, SeriesWarningInfo } from '../../../shared/types';
+import type { FillProvenance, SeriesDetail, SeriesSummary, StudySummary, Vec3, SeriesWarningInfo } from '../../../shared/types';
 
 /** Everything needed to add one imported series; files are already in their final place. */
 export interface NewSeriesRecord {
@@ -114,6 +114,8 @@ export class LibraryRepository {
   getSeries(id: string): (SeriesDetail & { meta: Record<string, unknown> } & SeriesFiles) | undefined {
     const r = this.db.prepare(`SELECT * FROM series WHERE id = ?`).get(id) as SeriesRow | undefined;
     if (!r) return undefined;
+    const meta = JSON.parse(r.meta_json) as Record<string, unknown>;
+    const fill = meta.workbenchFill as Omit<FillProvenance, 'maskPath'> | undefined;
     return {
       ...toSummary(r),
       origin: JSON.parse(r.origin_json),
@@ -123,10 +125,16 @@ export class LibraryRepository {
       windowWidth: r.window_width,
       voxelsPath: `series/${r.id}/voxels`,
       thumbnailPath: `series/${r.id}/thumbnail`,
-      meta: JSON.parse(r.meta_json),
+      fill: fill ? { ...fill, maskPath: `series/${r.id}/fill-mask` } : null,
+      meta,
       voxelsFile: r.voxels_file,
       thumbnailFile: r.thumbnail_file,
     };
+  }
+
+  /** The key that groups imported series into this series' study. */
+  studyKeyOfSeries(seriesId: string): string | undefined {
+    return (this.db.prepare(`SELECT st.study_key AS key FROM series se JOIN studies st ON st.id = se.study_id WHERE se.id = ?`).get(seriesId) as { key: string } | undefined)?.key;
   }
 
   seriesIdByContentKey(key: string): string | undefined {
