@@ -2,7 +2,7 @@
  * Starts the real `inpaint-ct serve` (real services, SQLite, workers) on a random loopback port
  * with a fresh data directory, once per test file.
  */
-import { test as base } from '@playwright/test';
+import { test as base, expect } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,4 +57,18 @@ export const test = base.extend<{ freshServer: ServerInfo }, { server: ServerInf
   ],
 });
 
-export { expect } from '@playwright/test';
+export { expect };
+
+/** One call on the server's HTTP RPC endpoint, as the renderer's transport would make it. */
+export async function rpc<T>(server: ServerInfo, method: string, params: unknown): Promise<T> {
+  const r = await fetch(`${server.origin}/api/rpc/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(params) });
+  const body = (await r.json()) as { result?: T; error?: { message: string } };
+  if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
+  return body.result as T;
+}
+
+/** Polls a job until it leaves the queue, then returns it. */
+export async function waitJob(server: ServerInfo, jobId: string, timeout = 180_000): Promise<{ status: string; result: unknown; error: unknown }> {
+  await expect.poll(async () => (await rpc<{ status: string }>(server, 'jobs.get', { jobId })).status, { timeout, intervals: [250] }).not.toMatch(/queued|running/);
+  return rpc(server, 'jobs.get', { jobId });
+}

@@ -60,7 +60,7 @@ export function App() {
         {comparing ? (
           <CompareView studies={studies} onClose={() => setComparing(false)} />
         ) : selection ? (
-          <ReadingWorkspace key={selection.series.id} study={selection.study} series={selection.series} />
+          <ReadingWorkspace key={selection.series.id} study={selection.study} series={selection.series} onOpenSeries={setSelectedSeriesId} />
         ) : (
           <div className="empty-state">
             <h2>No series selected</h2>

@@ -7,23 +7,9 @@
  */
 import { decode } from 'fast-png';
 import type { Page } from '@playwright/test';
-import { test, expect, type ServerInfo } from '../server-fixture';
+import { test, expect, rpc, waitJob } from '../server-fixture';
 
 const SCREENS = 'test-results/screens';
-
-async function rpc<T>(server: ServerInfo, method: string, params: unknown): Promise<T> {
-  const r = await fetch(`${server.origin}/api/rpc/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(params) });
-  const body = (await r.json()) as { result?: T; error?: { message: string } };
-  if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
-  return body.result as T;
-}
-
-async function waitJob(server: ServerInfo, jobId: string): Promise<{ status: string; error: unknown }> {
-  await expect
-    .poll(async () => (await rpc<{ status: string }>(server, 'jobs.get', { jobId })).status, { timeout: 120_000, intervals: [250] })
-    .not.toMatch(/queued|running/);
-  return rpc(server, 'jobs.get', { jobId });
-}
 
 /** Fraction of pixels in a screenshot region that are reddish-orange (heatmap / lesion colours). */
 async function warmFraction(page: Page, locator: ReturnType<Page['getByTestId']>): Promise<number> {

@@ -4,19 +4,7 @@
  * SEG and check both files.
  */
 import { readFileSync } from 'node:fs';
-import { test, expect, type ServerInfo } from '../server-fixture';
-
-async function rpc<T>(server: ServerInfo, method: string, params: unknown): Promise<T> {
-  const r = await fetch(`${server.origin}/api/rpc/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(params) });
-  const body = (await r.json()) as { result?: T; error?: { message: string } };
-  if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
-  return body.result as T;
-}
-
-async function waitJob(server: ServerInfo, jobId: string): Promise<{ status: string; result: unknown }> {
-  await expect.poll(async () => (await rpc<{ status: string }>(server, 'jobs.get', { jobId })).status, { timeout: 180_000, intervals: [250] }).not.toMatch(/queued|running/);
-  return rpc(server, 'jobs.get', { jobId });
-}
+import { test, expect, rpc, waitJob } from '../server-fixture';
 
 test('brush a lesion, reject another, export PDF and DICOM SEG', async ({ server, page }) => {
   test.setTimeout(300_000);

@@ -1,21 +1,31 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useApi } from '../../api/context';
 import type { ReadingSettings } from '../../../../shared/analysis';
-import type { LesionInfo, ReviewState, RunInfo, SeriesSummary, StudySummary, ThresholdOutcome } from '../../../../shared/types';
+import type { LesionInfo, ReviewState, RunInfo, SeriesDetail, SeriesSummary, StudySummary, ThresholdOutcome } from '../../../../shared/types';
 import { Viewer, type AlternateImage, type CursorInfo, type RGB, type ScoreMapLayer, type VoxelIndex } from '../../viewer';
 import { DEFAULT_BRUSH, ExportPanel, ReviewPanel, type BrushSettings } from './ReviewPanel';
 import { AnalysisPanel } from './AnalysisPanel';
 import { ThresholdPanel } from './ThresholdPanel';
 import { LesionList } from './LesionList';
 import { labelVolume, useRunLayers } from './useRunLayers';
+import { DEFAULT_WORKBENCH_BRUSH, WorkbenchPanel, type FillOutcome, type WorkbenchBrush } from '../workbench/WorkbenchPanel';
+import { useFillMask } from '../workbench/useFillMask';
+
+/** The fill mask is drawn in one colour that no anomaly overlay uses. */
+const FILL_MASK_COLORS: (RGB | undefined)[] = [undefined, [0, 190, 255]];
 
 /**
  * The reading view of one series: the viewer with the selected run's overlays, the analysis
  * runs, the live threshold and the lesion list. Every threshold change re-thresholds the whole
  * scan on the services; requests are coalesced so the slider never queues stale work.
  */
-export function ReadingWorkspace({ study, series }: { study: StudySummary; series: SeriesSummary }) {
+export function ReadingWorkspace({ study, series, onOpenSeries }: { study: StudySummary; series: SeriesSummary; onOpenSeries?: (seriesId: string) => void }) {
   const api = useApi();
+  const [mode, setMode] = useState<'reading' | 'workbench'>('reading');
+  const [wbBrush, setWbBrush] = useState<WorkbenchBrush>(DEFAULT_WORKBENCH_BRUSH);
+  const [fillOutcome, setFillOutcome] = useState<FillOutcome | null>(null);
+  const [detail, setDetail] = useState<SeriesDetail | null>(null);
+  const fillMask = useFillMask(series);
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [runId, setRunId] = useState<string | null>(null);
   const [reading, setReading] = useState<ReadingSettings | null>(null);
@@ -42,6 +52,10 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
       },
       (e: Error) => setError(e.message),
     );
+  }, [api, series.id]);
+
+  useEffect(() => {
+    api.call('series.get', { seriesId: series.id }).then(setDetail, () => setDetail(null));
   }, [api, series.id]);
 
   useEffect(() => {
@@ -112,6 +126,14 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
     return colors;
   }, [review, reviewing]);
 
+  const workbench = mode === 'workbench';
+  const drawing = workbench && wbBrush.active;
+  function paintFillMask() {
+    const c = cursor.current;
+    if (!c) return;
+    fillMask.paint([c.voxel.i, c.voxel.j, c.voxel.k], wbBrush.radiusMm, wbBrush.sphere, wbBrush.mode === 'erase');
+  }
+
   async function paintAtCursor() {
     const c = cursor.current;
     if (!brush.active || !c || !runId || brushBusy.current) return;
@@ -152,6 +174,8 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
     return list;
   }, [layers.healthy, layers.difference]);
 
+  const fillAlternates = useMemo<AlternateImage[]>(() => (fillOutcome ? [{ name: 'Filled', data: fillOutcome.voxels }] : []), [fillOutcome]);
+
   async function save(asDefault: boolean) {
     if (!runId || !reading) return;
     try {
@@ -171,28 +195,49 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
   return (
     <div className="reading" data-testid="reading-workspace">
       <div
-        className={`viewer-host${brush.active ? ' brushing' : ''}`}
-        data-brush={brush.active ? brush.mode : 'off'}
-        onPointerDownCapture={() => {
+        className={`viewer-host${(workbench ? drawing : brush.active) ? ' brushing' : ''}`}
+        data-brush={workbench ? (drawing ? wbBrush.mode : 'off') : brush.active ? brush.mode : 'off'}
+        onPointerDownCapture={(e) => {
+          if (e.button !== 0) return;
           painting.current = true;
-          void paintAtCursor();
+          if (drawing) {
+            fillMask.beginStroke();
+            paintFillMask();
+          } else if (!workbench) void paintAtCursor();
         }}
         onPointerMoveCapture={(e) => {
-          if (painting.current && e.buttons === 1) void paintAtCursor();
+          if (!painting.current || e.buttons !== 1) return;
+          if (drawing) paintFillMask();
+          else if (!workbench) void paintAtCursor();
         }}
-        onPointerUpCapture={() => (painting.current = false)}
+        onPointerUpCapture={() => {
+          if (painting.current && drawing) fillMask.endStroke();
+          painting.current = false;
+        }}
       >
-        <Viewer
-          seriesId={series.id}
-          scoreMap={scoreMap}
-          labelMask={labels}
-          labelColors={labelColors}
-          brainMask={layers.brainMask ?? undefined}
-          alternateImages={alternates}
-          focus={focus}
-          onCursor={(c) => (cursor.current = c)}
-          externalTool={brush.active}
-        />
+        {workbench ? (
+          <Viewer
+            seriesId={series.id}
+            labelMask={fillMask.mask ?? undefined}
+            labelColors={FILL_MASK_COLORS}
+            brainMask={layers.brainMask ?? undefined}
+            alternateImages={fillAlternates}
+            onCursor={(c) => (cursor.current = c)}
+            externalTool={drawing}
+          />
+        ) : (
+          <Viewer
+            seriesId={series.id}
+            scoreMap={scoreMap}
+            labelMask={labels}
+            labelColors={labelColors}
+            brainMask={layers.brainMask ?? undefined}
+            alternateImages={alternates}
+            focus={focus}
+            onCursor={(c) => (cursor.current = c)}
+            externalTool={brush.active}
+          />
+        )}
       </div>
       <aside className="side-panel" aria-label="Analysis and reading">
         <div className="panel small series-head">
@@ -206,35 +251,54 @@ export function ReadingWorkspace({ study, series }: { study: StudySummary; serie
               ))}
             </ul>
           )}
+          {detail?.fill && (
+            <div className="small muted" data-testid="series-fill-provenance">
+              Made by the inpainting workbench from “{detail.fill.sourceDescription || 'a series'}”: {detail.fill.maskVolumeMl.toFixed(2)} mL filled with{' '}
+              {detail.fill.method === 'diffusion' ? `${detail.fill.model?.id} v${detail.fill.model?.version} (${detail.fill.preset}, seed ${detail.fill.seed})` : `${detail.fill.method} interpolation`} · Inpaint CT {detail.fill.appVersion}
+            </div>
+          )}
         </div>
-        <AnalysisPanel seriesId={series.id} runs={runs} selectedRunId={runId} onSelectRun={setRunId} />
-        {runId && reading && !reviewing && <ThresholdPanel reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
-        {runId && !reviewing && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
-        {runId && (
-          <ReviewPanel
-            runId={runId}
-            review={review}
-            onReview={setReview}
-            onStart={async () => {
-              if (!reading) return;
-              setReview(await api.call('review.start', { runId, reading }));
-            }}
-            brush={brush}
-            onBrush={setBrush}
-            selected={selectedLesion}
-            onSelectLesion={(label) => {
-              const l = review?.lesions.find((x) => x.label === label);
-              if (!l) return;
-              setSelectedLesion(label);
-              setFocus({ i: l.peakVoxel[0], j: l.peakVoxel[1], k: l.peakVoxel[2] });
-            }}
-          />
-        )}
-        {runId && <ExportPanel runId={runId} />}
-        {(!runId || reviewing) && error && (
-          <div className="error-text small" role="alert">
-            {error}
-          </div>
+        <div className="row mode-tabs" role="tablist" aria-label="Workspace">
+          <button role="tab" aria-selected={!workbench} aria-pressed={!workbench} onClick={() => setMode('reading')} data-testid="mode-reading">
+            Analysis &amp; reading
+          </button>
+          <button role="tab" aria-selected={workbench} aria-pressed={workbench} onClick={() => setMode('workbench')} data-testid="mode-workbench">
+            Inpainting workbench
+          </button>
+        </div>
+        {workbench && <WorkbenchPanel series={series} mask={fillMask} brush={wbBrush} onBrush={setWbBrush} outcome={fillOutcome} onOutcome={setFillOutcome} onOpenSeries={onOpenSeries} />}
+        {!workbench && (
+          <>
+            <AnalysisPanel seriesId={series.id} runs={runs} selectedRunId={runId} onSelectRun={setRunId} />
+            {runId && reading && !reviewing && <ThresholdPanel reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
+            {runId && !reviewing && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
+            {runId && (
+              <ReviewPanel
+                runId={runId}
+                review={review}
+                onReview={setReview}
+                onStart={async () => {
+                  if (!reading) return;
+                  setReview(await api.call('review.start', { runId, reading }));
+                }}
+                brush={brush}
+                onBrush={setBrush}
+                selected={selectedLesion}
+                onSelectLesion={(label) => {
+                  const l = review?.lesions.find((x) => x.label === label);
+                  if (!l) return;
+                  setSelectedLesion(label);
+                  setFocus({ i: l.peakVoxel[0], j: l.peakVoxel[1], k: l.peakVoxel[2] });
+                }}
+              />
+            )}
+            {runId && <ExportPanel runId={runId} />}
+            {(!runId || reviewing) && error && (
+              <div className="error-text small" role="alert">
+                {error}
+              </div>
+            )}
+          </>
         )}
       </aside>
     </div>

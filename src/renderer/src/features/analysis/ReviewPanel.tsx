@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useApi } from '../../api/context';
 import type { ReviewLesionType, ReviewState, ReviewStatus } from '../../../../shared/types';
+import { downloadFile } from '../../download';
 
 export interface BrushSettings {
   active: boolean;
@@ -71,10 +72,10 @@ export function ReviewPanel(props: {
         Review <span className="small muted">frozen at {r.threshold?.description}</span>
       </h3>
       <div className="row wrap">
-        <button aria-pressed={b.active && b.mode === 'paint'} onClick={() => setBrush({ active: !(b.active && b.mode === 'paint'), mode: 'paint' })} data-testid="brush-paint" title="Paint where you click in a slice view (B)">
+        <button aria-pressed={b.active && b.mode === 'paint'} onClick={() => setBrush({ active: !(b.active && b.mode === 'paint'), mode: 'paint' })} data-testid="brush-paint" title="Paint where you click in a slice view">
           Brush
         </button>
-        <button aria-pressed={b.active && b.mode === 'erase'} onClick={() => setBrush({ active: !(b.active && b.mode === 'erase'), mode: 'erase' })} data-testid="brush-erase" title="Erase where you click in a slice view (E)">
+        <button aria-pressed={b.active && b.mode === 'erase'} onClick={() => setBrush({ active: !(b.active && b.mode === 'erase'), mode: 'erase' })} data-testid="brush-erase" title="Erase where you click in a slice view">
           Eraser
         </button>
         <select value={b.target} onChange={(e) => setBrush({ target: e.target.value as BrushSettings['target'] })} aria-label="Brush edits" data-testid="brush-target">
@@ -188,15 +189,7 @@ export function ExportPanel({ runId }: { runId: string }) {
     setStatus(`Writing ${format.toUpperCase()}…`);
     try {
       const out = await api.call('export.run', { runId, format, deidentify });
-      const bytes = await api.fetchBinary(out.downloadPath);
-      const url = URL.createObjectURL(new Blob([bytes]));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = out.fileName;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      await downloadFile(api, out.downloadPath, out.fileName);
       setStatus(`${out.fileName} (${Math.ceil(out.bytes / 1024)} KB)${out.reviewed ? ', with review edits' : ''}${out.warnings.length ? ` — ${out.warnings.join(' ')}` : ''}`);
     } catch (e) {
       setStatus(null);

@@ -30,6 +30,7 @@ export function StudyList(props: {
                   className={`series-item${se.id === props.selectedSeriesId ? ' selected' : ''}`}
                   onClick={() => props.onSelectSeries(se.id)}
                   data-testid="series-item"
+                  data-series-id={se.id}
                   aria-pressed={se.id === props.selectedSeriesId}
                 >
                   <img className="thumb" alt="" src={api.blobUrl(`series/${se.id}/thumbnail`)} width={48} height={48} />
