@@ -4,7 +4,9 @@
  *
  * Per method and lesion type: Dice at the best global threshold (pooled over the type's cases),
  * AUPRC (average precision) and AUROC over brain voxels, lesion sensitivity and false positives
- * per scan at the method's default reading, and time per analysed slice.
+ * per scan at two cuts (the absolute default 0.25, and the reading a new analysis starts with:
+ * z = 3.5 against the method's healthy reference where one is calibrated, else the same 0.25),
+ * and time per analysed slice.
  *
  * Methods: the diffusion model (fast preset; when models/<id>/ is installed), the classical
  * inpainters through the same grid and scoring, and a density threshold (no inpainting: distance
@@ -23,7 +25,8 @@ import { parseArgs } from 'node:util';
 import { generateCase } from '../src/main/core/synth/case';
 import { analyzeVolume, scoreReconstruction, type InpainterChoice } from '../src/main/core/pipeline/analyze';
 import { DEFAULT_MODEL_ID } from '../src/main/core/pipeline/run-analysis';
-import { toThresholdSettings, loadHealthyReferences } from '../src/main/core/pipeline/reading';
+import { defaultReading, toThresholdSettings, loadHealthyReferences } from '../src/main/core/pipeline/reading';
+import { describeStrategy } from '../src/shared/analysis';
 import { DEFAULT_READING_SETTINGS } from '../src/shared/analysis';
 import { thresholdStudy } from '../src/main/core/scoring/lesions';
 import { averagePrecision, bestThresholdDice, lesionDetection, pixelAuroc, summarizeDetection, type LesionDetection, type ScoredVoxels } from '../src/main/core/metrics/index';
@@ -47,7 +50,8 @@ const types = values.types!.split(',') as LesionType[];
 const firstSeed = Number(values.seed);
 
 type Method = { name: string; inpainter: InpainterChoice | null };
-const installed = (await listModels(modelsDir())).some((m) => m.id === DEFAULT_MODEL_ID && m.manifest);
+const installedManifest = (await listModels(modelsDir())).find((m) => m.id === DEFAULT_MODEL_ID)?.manifest;
+const installed = Boolean(installedManifest);
 const allMethods: Method[] = [
   ...(installed ? [{ name: 'diffusion', inpainter: { kind: 'diffusion', modelId: DEFAULT_MODEL_ID, preset: 'fast', device: 'cpu' } as InpainterChoice }] : []),
   { name: 'biharmonic', inpainter: { kind: 'classical', method: 'biharmonic' } },
@@ -75,6 +79,9 @@ interface Row {
   type: string;
   cases: ScoredVoxels[];
   detections: LesionDetection[];
+  /** At the method's default reading (z against healthy scans when calibrated). */
+  defaultDetections: LesionDetection[];
+  defaultCut: string;
   seconds: number;
   slices: number;
 }
@@ -119,17 +126,20 @@ for (const type of types) {
       const seconds = (performance.now() - t0) / 1000;
       const region = new Uint8Array(brain.length);
       for (let p = 0; p < region.length; p++) region[p] = brain[p] && inSlices[p] ? 1 : 0;
-      const reading = DEFAULT_READING_SETTINGS;
       const refs = m.inpainter ? await loadHealthyReferences(modelsDir(), m.inpainter) : { metrics: {} };
-      const result = thresholdStudy({ score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: region, geometry: vol }, toThresholdSettings(reading, refs));
+      const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: region, geometry: vol };
+      const result = thresholdStudy(scored, toThresholdSettings(DEFAULT_READING_SETTINGS, refs));
+      const reading = defaultReading(refs);
+      const atDefault = reading === DEFAULT_READING_SETTINGS ? result : thresholdStudy(scored, toThresholdSettings(reading, refs));
       const key = `${m.name}/${type}`;
-      const row = rows.get(key) ?? { method: m.name, type, cases: [], detections: [], seconds: 0, slices: 0 };
+      const row = rows.get(key) ?? { method: m.name, type, cases: [], detections: [], defaultDetections: [], defaultCut: describeStrategy(reading.strategy), seconds: 0, slices: 0 };
       row.cases.push({ scores: score, truth, region });
       row.detections.push(lesionDetection(result.labels, truth, vol.dims));
+      row.defaultDetections.push(lesionDetection(atDefault.labels, truth, vol.dims));
       row.seconds += seconds;
       row.slices += slices.length;
       rows.set(key, row);
-      process.stderr.write(`${type} seed ${seed} ${m.name}: ${seconds.toFixed(1)} s, ${result.lesions.length} lesions\n`);
+      process.stderr.write(`${type} seed ${seed} ${m.name}: ${seconds.toFixed(1)} s, ${result.lesions.length} lesions at the absolute cut, ${atDefault.lesions.length} at ${row.defaultCut}\n`);
     }
   }
 }
@@ -138,6 +148,7 @@ const table: Record<string, string | number>[] = [];
 for (const r of rows.values()) {
   const best = bestThresholdDice(r.cases);
   const det = summarizeDetection(r.detections);
+  const atDefault = summarizeDetection(r.defaultDetections);
   table.push({
     method: r.method,
     type: r.type,
@@ -148,6 +159,9 @@ for (const r of rows.values()) {
     auroc: +pixelAuroc(r.cases).toFixed(3),
     sensitivity: +det.sensitivity.toFixed(2),
     fpPerScan: +det.falsePositivesPerScan.toFixed(1),
+    defaultCut: r.defaultCut,
+    sensitivityDefault: +atDefault.sensitivity.toFixed(2),
+    fpPerScanDefault: +atDefault.falsePositivesPerScan.toFixed(1),
     secondsPerSlice: +(r.seconds / r.slices).toFixed(2),
   });
 }
@@ -155,9 +169,10 @@ const headers = Object.keys(table[0] ?? {});
 const widths = headers.map((h) => Math.max(h.length, ...table.map((t) => String(t[h]).length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
 process.stdout.write(
-  `Detection on synthetic head CT (default reading: ${DEFAULT_READING_SETTINGS.metric}/${DEFAULT_READING_SETTINGS.fusion}, threshold ${DEFAULT_READING_SETTINGS.strategy.kind === 'absolute' ? DEFAULT_READING_SETTINGS.strategy.value : DEFAULT_READING_SETTINGS.strategy.kind}; ${values.full ? 'all slices' : 'lesion slices ±2'}), ${cpus()[0]?.model} x${cpus().length}, load ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
+  `Detection on synthetic head CT (scores ${DEFAULT_READING_SETTINGS.metric}/${DEFAULT_READING_SETTINGS.fusion}; sensitivity and FP at ${describeStrategy(DEFAULT_READING_SETTINGS.strategy)} and at each method's default reading; ${values.full ? 'all slices' : 'lesion slices ±2'}), ${cpus()[0]?.model} x${cpus().length}, load ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
     [line(headers), line(widths.map((w) => '-'.repeat(w))), ...table.map((t) => line(headers.map((h) => String(t[h]))))].join('\n') +
     '\n',
 );
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/detect.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, rows: table }, null, 2));
+const model = installedManifest && methods.some((m) => m.name === 'diffusion') ? { id: installedManifest.id, version: installedManifest.version, sha256: installedManifest.sha256, preset: 'fast' } : null;
+writeFileSync('bench/results/detect.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, firstSeed, model, rows: table }, null, 2));
