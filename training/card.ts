@@ -29,6 +29,57 @@ function qualityTable(report: QualityReport): string[] {
   return lines;
 }
 
+/** A run of `npm run bench:inpaint-quality` (single masks inside the brain, app engine), as stored by card-benchmarks.ts. */
+interface BenchInpaintQuality {
+  date: string;
+  seeds: [number, number];
+  slicesPerSubject: number;
+  preset: string | null;
+  rows: { method: string; kind: string; masks: number; summary: Record<'mae255' | 'maeHu' | 'psnrDb' | 'ssim', { median: number; mean: number }> }[];
+}
+
+/** A run of `npm run bench:detect` (synthetic lesion cases, whole analysis pipeline), as stored by card-benchmarks.ts. */
+interface BenchDetection {
+  date: string;
+  casesPerType: number;
+  full: boolean;
+  rows: { method: string; type: string; bestDice: number; auprc: number; auroc: number; sensitivity: number; fpPerScan: number; defaultCut?: string; sensitivityDefault?: number; fpPerScanDefault?: number }[];
+}
+
+function benchInpaintTable(b: BenchInpaintQuality): string[] {
+  const base = (kind: string) => b.rows.find((r) => r.method === 'biharmonic' && r.kind === kind)?.summary.mae255.median;
+  const lines = [
+    `\`npm run bench:inpaint-quality\`, ${b.preset ?? 'fast'} preset; healthy phantoms seeds ${b.seeds[0]}-${b.seeds[1]}, ${b.slicesPerSubject} slices each, one mask at a time fully inside the brain; median (mean) over masks; measured ${b.date.slice(0, 10)}.`,
+    '',
+    '| method | mask | masks | MAE 0-255 | vs biharmonic | MAE HU | PSNR dB | SSIM |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const cell = (v: { median: number; mean: number }, digits: number) => `${v.median.toFixed(digits)} (${v.mean.toFixed(digits)})`;
+  for (const r of b.rows) {
+    const ref = base(r.kind);
+    const lower = ref ? 100 * (1 - r.summary.mae255.median / ref) : 0;
+    const versus = ref && r.method !== 'biharmonic' ? `${Math.abs(lower).toFixed(1)}% ${lower >= 0 ? 'lower' : 'higher'}` : '';
+    lines.push(`| ${r.method} | ${r.kind} | ${r.masks} | ${cell(r.summary.mae255, 2)} | ${versus} | ${cell(r.summary.maeHu, 2)} | ${cell(r.summary.psnrDb, 2)} | ${cell(r.summary.ssim, 3)} |`);
+  }
+  return lines;
+}
+
+function benchDetectionTable(b: BenchDetection): string[] {
+  const lines = [
+    `\`npm run bench:detect\`, ${b.casesPerType} synthetic case(s) per lesion type, ${b.full ? 'every slice' : 'the lesion slices ±2'} analysed; Dice at the best threshold and AUPRC/AUROC over brain voxels; lesion sensitivity and false positives per scan at the absolute cut 0.25 and at the method's default reading; measured ${b.date.slice(0, 10)}.`,
+    '',
+    '| type | method | best Dice | AUPRC | AUROC | sens. / FP at 0.25 | default cut | sens. / FP there |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |',
+  ];
+  const types = [...new Set(b.rows.map((r) => r.type))];
+  for (const type of types)
+    for (const r of b.rows.filter((x) => x.type === type))
+      lines.push(
+        `| ${type} | ${r.method} | ${r.bestDice.toFixed(3)} | ${r.auprc.toFixed(3)} | ${r.auroc.toFixed(3)} | ${r.sensitivity.toFixed(2)} / ${r.fpPerScan} | ${r.defaultCut ?? ''} | ${r.sensitivityDefault === undefined ? '' : `${r.sensitivityDefault.toFixed(2)} / ${r.fpPerScanDefault}`} |`,
+      );
+  return lines;
+}
+
 function describeReport(report: QualityReport): string {
   const d = report.data ?? {};
   const preset = `${report.preset ?? 'fast'} preset${report.presetOverrides ? ` with ${JSON.stringify(report.presetOverrides)}` : ''}`;
@@ -66,6 +117,23 @@ export function renderModelCard(manifest: any): string {
   for (const [name, q] of Object.entries((metrics.inpaintingQualityVariants ?? {}) as Record<string, QualityReport>))
     out.push(`### Sampler variant ${name}`, '', describeReport(q), '', ...qualityTable(q), '');
   if (metrics.noiseFloor) out.push('### What no inpainter can beat', '', String(metrics.noiseFloor), '');
+  const bench = metrics.benchmarks ?? {};
+  if (bench.inpaintQuality || bench.detection) {
+    out.push('## Benchmarks through the analysis pipeline', '');
+    if (bench.inpaintQuality) out.push('### Inpainting quality (single masks)', '', ...benchInpaintTable(bench.inpaintQuality as BenchInpaintQuality), '');
+    if (bench.detection) out.push('### Detection', '', ...benchDetectionTable(bench.detection as BenchDetection), '');
+    if (bench.note) out.push(String(bench.note), '');
+  }
+  const reference = manifest.healthyReference?.metrics?.['absolute/max'];
+  if (reference) {
+    const cuts = (reference.quantiles?.p ?? []).map((p: number, i: number) => [p, reference.quantiles.value[i]] as const).filter(([p]: readonly [number, number]) => p >= 0.99);
+    out.push(
+      '## Healthy reference (z-score reading)',
+      '',
+      `absolute/max over ${reference.voxels.toLocaleString('en-US')} brain voxels (${reference.source ?? '?'}): mean ${reference.mean.toFixed(3)}, SD ${reference.std.toFixed(3)}; upper quantiles ${cuts.map(([p, v]: readonly [number, number]) => `${+(100 * p).toPrecision(6)}% ${v.toFixed(3)}`).join(', ')}.`,
+      '',
+    );
+  }
   if (Array.isArray(card.limitations) && card.limitations.length) out.push('## Limitations', '', ...card.limitations.map((l: string) => `- ${l}`), '');
   out.push(`Generated from model.json by training/card.ts. Retrain with training/README.md.`, '');
   return out.join('\n');
