@@ -14,8 +14,21 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
  * measure noise as much as the lesion; the issue's check is made on the reviewed masks, the way a
  * reader would use the comparison: every detected lesion that does not touch the generated lesion
  * is rejected, the rest kept as found (no painting), so the volumes are still the analysis' own.
- * Measured (seed 7): truth 21.96 -> 25.41 mL (+3.45); reviewed 11.51 -> 8.09 (-3.41);
- * unreviewed 24.86 -> 21.18 (-3.68). The classical inpainter gets the sign of the change wrong.
+ * Measured (seed 7, 6 slices, current synthetic generator): truth 2.42 -> 2.72 mL (+0.30);
+ * reviewed 1.07 -> 0.45 (-0.63, error -312%); unreviewed 17.60 -> 17.07 (-0.52). The classical
+ * inpainter gets the sign of the change wrong.
+ *
+ * The same measurement with the shipped diffusion model (healthy-brain-ddpm 1.0.0, fast preset, CPU;
+ * 80 s for the two analyses on the shared 2-core machine) does not meet the 15% either:
+ * - default reading (z >= 3.5 against its healthy reference): no lesion at all at either
+ *   timepoint (0.00 -> 0.00 mL, error -100%). The reference's upper tail is set mostly by skull
+ *   partial-volume voxels left inside the brain mask (scan >= 80 HU), so the z cut lands at an
+ *   absolute residual of 0.84, above the contrast of blood against brain.
+ * - absolute cut 0.25: reviewed 1.36 -> 0.75 (-0.61, error -307%; 56% then 27% of the
+ *   haemorrhage found); unreviewed 2.46 -> 1.70.
+ * A +0.30 mL change on a 2.4 mL haemorrhage leaves 0.045 mL for the error of the difference: the
+ * fraction of the haemorrhage found must be almost the same at both timepoints (here it falls from
+ * 56% to 27%). Hence the test stays a measurement, on the fast classical inpainter.
  */
 describe('compare.runs on synthetic timepoints', () => {
   it('reports reviewed lesion volumes, their change, the interval and the generated truth', async () => {
@@ -81,10 +94,10 @@ describe('compare.runs on synthetic timepoints', () => {
       const main = reviewed.rows[0];
       expect(main.labelA).not.toBeNull();
       expect(main.labelB).not.toBeNull();
-      // The issue's "generated change within 15%" is NOT met by the classical linear inpainter: it
-      // under-segments the haemorrhage (about half of it at the saved reading), so the measured
-      // change is dominated by segmentation error. Kept as a measurement, not a pass condition,
-      // until the diffusion model is in place: see the logged numbers.
+      // The issue's "generated change within 15%" is NOT met by the classical linear inpainter, nor
+      // by the shipped diffusion model (see the numbers above): both under-segment the haemorrhage,
+      // so the measured change is dominated by segmentation error. Kept as a measurement, not a
+      // pass condition: see the logged numbers.
       expect(Number.isFinite(Math.abs(measuredChange - truthChange) / truthChange)).toBe(true);
     } finally {
       await services.close();
