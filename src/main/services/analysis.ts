@@ -77,7 +77,7 @@ export class AnalysisService {
     const files = this.deps.library.getSeriesFiles(params.seriesId);
     const volume = await this.deps.library.loadVolume(params.seriesId);
     const references = await loadHealthyReferences(this.modelsDir(), params.inpainter);
-    const reading = params.reading ?? this.savedReading(params.seriesId) ?? defaultReading(references);
+    const reading = params.reading ?? this.savedReading(params.seriesId) ?? defaultReading();
     // A z-score needs a healthy reference: say so now, not after minutes of inpainting.
     toThresholdSettings(reading, references);
     const runId = randomUUID();

@@ -5,7 +5,7 @@ import { CLASSICAL_METHODS, type ClassicalMethod } from '../../core/inpaint/clas
 import { PRESET_NAMES, type PresetName } from '../../core/inpaint/presets';
 import type { InpainterChoice } from '../../core/pipeline/analyze';
 import { DEFAULT_MODEL_ID, runAnalysisToDir } from '../../core/pipeline/run-analysis';
-import { defaultReading, loadHealthyReferences } from '../../core/pipeline/reading';
+import { defaultReading } from '../../core/pipeline/reading';
 import type { Lesion } from '../../core/scoring/lesions';
 import { modelsDir } from '../../paths';
 import { defineCommand, parseCommandArgs, requireNumber } from '../command';
@@ -142,8 +142,7 @@ ${READING_USAGE}`,
     if (!values.out) throw new AppError('BAD_REQUEST', '--out <dir> is required: the folder for the results.');
     const inpainter = inpainterFromArgs(values);
     const strategyGiven = values.threshold !== undefined || values.percentile !== undefined || values.z !== undefined;
-    // Without an explicit cut, use z against healthy scans when this inpainter has statistics.
-    const base = strategyGiven ? undefined : defaultReading(await loadHealthyReferences(modelsDir(), inpainter));
+    const base = strategyGiven ? undefined : defaultReading();
     const reading = readingFromArgs(values, base);
     const seed = requireNumber(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
     const source = await loadOneVolume(positionals[0], requireNumber(values.series, '--series', { integer: true, min: 1 }), ctx);
