@@ -25,8 +25,7 @@ export const READING_OPTIONS = {
   connectivity: { type: 'string' },
 } as const;
 
-export const READING_USAGE = `Reading options (defaults: absolute residual, max fusion, --z 3.5 when the inpainter has healthy
-statistics, else --threshold 0.25):
+export const READING_USAGE = `Reading options (defaults: absolute residual, max fusion, --threshold 0.25):
   --metric absolute|squared|ssim   residual between scan and healthy reconstruction
   --fusion max|mean|weighted       how the 8/16/32/64 px scales are combined
   --weights a,b,c,d                weights for --fusion weighted
