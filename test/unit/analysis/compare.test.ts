@@ -20,7 +20,7 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
  *
  * The same measurement with the shipped diffusion model (healthy-brain-ddpm 1.0.0, fast preset, CPU;
  * 80 s for the two analyses on the shared 2-core machine) does not meet the 15% either:
- * - default reading (z >= 3.5 against its healthy reference): no lesion at all at either
+ * - z >= 3.5 against its healthy reference (the default reading when measured; no longer): no lesion at either
  *   timepoint (0.00 -> 0.00 mL, error -100%). The reference's upper tail is set mostly by skull
  *   partial-volume voxels left inside the brain mask (scan >= 80 HU), so the z cut lands at an
  *   absolute residual of 0.84, above the contrast of blood against brain.
