@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decode as decodePng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCaseReport, loadExportSource, type ExportSource } from '../../../src/main/core/report/case';
-import { renderReportPdf, toWinAnsi } from '../../../src/main/core/report/pdf';
+import { renderReportPdf, toDrawableText } from '../../../src/main/core/report/pdf';
 import { formatVolumeMl } from '../../../src/main/core/report/format';
 import { axialView, renderSliceRgb } from '../../../src/main/core/report/slice-render';
 import { describeLesionType, latestEdits, reviewFromLesionStates } from '../../../src/main/core/report/review';
@@ -68,7 +68,7 @@ describe('PDF report', () => {
     expect(pages.length).toBe(r.pages);
     for (const p of pages) expect(p).toContain('RESEARCH USE ONLY');
     const all = pages.join('\n');
-    // Header from the DICOM series (name with an umlaut survives the standard fonts).
+    // Header from the DICOM series.
     expect(all).toContain('Müller, Anna');
     expect(all).toContain('PAT-0042');
     expect(all).toContain('1961-03-05');
@@ -154,6 +154,38 @@ describe('PDF report', () => {
     expect(all).toContain(`Brush: +14 voxels on lesion ${s.added}`);
     expect(all).toMatch(/Eraser: -3 voxels\s+undone/);
     expect(all).toContain('Intraparench. (IPH)');
+  });
+
+  it.skipIf(!poppler)('prints Latin, Greek and Cyrillic names as written with embedded fonts; a character the font lacks becomes "?"', async () => {
+    const name = 'Łukasz Dvořák Ψ Иван';
+    // The name arrives decomposed (ř as r + combining caron), as some systems store it.
+    const meta = { ...source.ct.meta, patientName: name.normalize('NFD'), studyDescription: 'TK głowy 李 bez kontrastu' };
+    const unicode: ExportSource = { ...source, ct: { ...source.ct, meta } };
+    const s = sampleReview(unicode);
+    const edits = [...s.review.edits, { lesionLabel: s.accepted, status: 'accepted' as const, type: 'subdural', note: 'Zgadzam się — Ελληνικά, кириллица\r\nsecond line', author: 'Jiří Řezníček', at: '2024-06-12T08:06:00Z' }];
+    const report = buildCaseReport(unicode, { review: { ...s.review, edits } });
+    const path = join(out, 'unicode.pdf');
+    await renderReportPdf(report, { outPath: path, maxKeySlices: 1 });
+    const all = pdfPages(path).join('\n');
+    expect(all).toContain(name);
+    expect(all).toContain('TK głowy ? bez kontrastu');
+    expect(all).not.toContain('李');
+    expect(all).toContain('Jiří Řezníček');
+    expect(all).toContain('Zgadzam się — Ελληνικά, кириллица');
+    expect(all).toContain('second line');
+    // Every font is embedded: nothing depends on the fonts of the machine that opens the PDF.
+    const fonts = spawnSync('pdffonts', [path], { encoding: 'utf8' });
+    expect(fonts.status).toBe(0);
+    const rows = fonts.stdout.split('\n').slice(2).filter((l) => l.trim());
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row).toMatch(/DejaVuSans/);
+      expect(row).toMatch(/\byes\s+yes\s+yes\b/); // embedded, subset, ToUnicode map
+    }
+  });
+
+  it('fails with a clear message when the report fonts are missing', async () => {
+    await expect(renderReportPdf(buildCaseReport(source), { fontsDir: join(out, 'no-fonts') })).rejects.toThrow(/report font DejaVuSans\.ttf is missing/);
   });
 
   it('returns the bytes without writing, and stops when cancelled', async () => {
@@ -270,9 +302,13 @@ describe('key slice rendering', () => {
     expect(px(6, 6)).toEqual([128, 128, 128]); // plain grey away from the lesion
   });
 
-  it('keeps what the standard fonts can show', () => {
-    expect(toWinAnsi('score ≥ 0.25 — Müller · 5 × 5')).toBe('score >= 0.25 — Müller · 5 × 5');
-    expect(toWinAnsi('Łukasz Żółć')).toBe('?ukasz Zó?c');
-    expect(toWinAnsi('李')).toBe('?');
+  it('replaces only the characters a font lacks: by the unaccented letter, else "?"', () => {
+    const latin1 = (code: number) => code >= 32 && code < 256;
+    expect(toDrawableText('score ≥ 0.25', (code) => code < 128 || code === 0x2265)).toBe('score ≥ 0.25');
+    expect(toDrawableText('Łukasz Żółć', latin1)).toBe('?ukasz Zó?c');
+    expect(toDrawableText('Dvor\u030Cák', (code) => code < 128 || code === 0xe1 || code === 0x159)).toBe('Dvořák');
+    expect(toDrawableText('Dvořák', (code) => code < 128 || code === 0xe1)).toBe('Dvorák');
+    expect(toDrawableText('李 𝔸', latin1)).toBe('? ?');
+    expect(toDrawableText('one\r\ntwo\tthree', latin1)).toBe('one\ntwo\tthree');
   });
 });

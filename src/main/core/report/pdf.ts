@@ -4,12 +4,17 @@
  * lesion (axial slice through its peak at the brain window with its outline, a zoom, and the score
  * overlay), the reader's edit history, and the analysis parameters and provenance.
  *
- * pdfkit with its built-in Helvetica/Courier (nothing downloaded, nothing embedded from the
- * system), images rendered in TypeScript (slice-render.ts). Runs without Electron.
+ * pdfkit with DejaVu Sans and Sans Mono embedded as subsets (shipped in resources/fonts, so names
+ * in any Latin, Greek or Cyrillic script print as written; nothing is read from the system),
+ * images rendered in TypeScript (slice-render.ts). Runs without Electron.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import { describeStrategy } from '../../../shared/analysis';
+import { AppError } from '../../../shared/errors';
+import { projectRoot } from '../../paths';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import type { CaseReport, ReportLesion } from './case';
 import { statusLabel } from './case';
@@ -33,6 +38,8 @@ import { axialView, headRegion, heatColour, renderSlicePng, squareAround, type A
 export interface ReportPdfOptions extends TaskOptions {
   /** Key slices for at most this many lesions (largest first; the table lists all). Default 24. */
   maxKeySlices?: number;
+  /** Folder holding the report fonts (FONT_FILES). Default: resources/fonts of the installation. */
+  fontsDir?: string;
 }
 
 export interface ReportPdfResult {
@@ -67,30 +74,49 @@ const BRAIN_WINDOW = { centerHu: 40, widthHu: 80 };
 const TARGET_OUTLINE: Rgb = [255, 214, 10];
 const OTHER_OUTLINE: Rgb = [90, 200, 250];
 
-// Characters outside WinAnsi (the standard fonts' encoding) that have a plain equivalent.
-const PLAIN: Record<string, string> = { '≥': '>=', '≤': '<=', '→': '->', '←': '<-', '≈': '~', '−': '-', '✓': 'v', 'Δ': 'delta ' };
-const WIN_ANSI_EXTRA = new Set([402, 8211, 8212, 8216, 8217, 8218, 8220, 8221, 8222, 8224, 8225, 8226, 8230, 8364, 8240, 8249, 8250, 710, 8482, 338, 339, 732, 352, 353, 376, 381, 382]);
+type Doc = PDFKit.PDFDocument;
 
-/** Text the standard PDF fonts can show: accents kept where WinAnsi has them, else dropped, else "?". */
-export function toWinAnsi(text: string): string {
+/** The fonts the report uses, by the name pdfkit knows them under. */
+const FONT_FILES = {
+  Sans: 'DejaVuSans.ttf',
+  'Sans-Bold': 'DejaVuSans-Bold.ttf',
+  'Sans-Oblique': 'DejaVuSans-Oblique.ttf',
+  Mono: 'DejaVuSansMono.ttf',
+} as const;
+type FontName = keyof typeof FONT_FILES;
+
+export function defaultFontsDir(): string {
+  return join(projectRoot(), 'resources', 'fonts');
+}
+
+function registerFonts(doc: Doc, fontsDir: string): void {
+  for (const [name, file] of Object.entries(FONT_FILES)) {
+    const path = join(fontsDir, file);
+    if (!existsSync(path)) throw new AppError('INTERNAL', `The report font ${file} is missing from ${fontsDir}; the installation is incomplete, so no PDF report can be made.`, { path });
+    doc.registerFont(name, path);
+  }
+}
+
+/**
+ * Text (NFC, CR LF as LF) with every character the font lacks replaced: by its letter without the
+ * accent when the font has that, else by "?". pdfkit would otherwise draw an empty box that copies
+ * as nothing, so the reader would not see that a character is missing (CJK names, for one).
+ */
+export function toDrawableText(text: string, hasGlyph: (codePoint: number) => boolean): string {
   let out = '';
-  for (const ch of text) {
+  for (const ch of text.replace(/\r\n?/g, '\n').normalize('NFC')) {
     const code = ch.codePointAt(0)!;
-    if ((code >= 32 && code < 127) || (code >= 160 && code <= 255) || WIN_ANSI_EXTRA.has(code)) out += ch;
-    else if (code === 9 || code === 10) out += ch;
-    else if (PLAIN[ch]) out += PLAIN[ch];
+    if (code === 9 || code === 10 || hasGlyph(code)) out += ch;
     else {
       const base = ch.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
-      out += base && [...base].every((b) => b.charCodeAt(0) < 256) ? base : '?';
+      out += base && [...base].every((b) => hasGlyph(b.codePointAt(0)!)) ? base : '?';
     }
   }
   return out;
 }
 
-type Doc = PDFKit.PDFDocument;
-
 interface TextStyle {
-  font?: 'Helvetica' | 'Helvetica-Bold' | 'Helvetica-Oblique' | 'Courier';
+  font?: FontName;
   size?: number;
   colour?: string;
   align?: 'left' | 'right' | 'center';
@@ -103,18 +129,32 @@ class Layout {
   constructor(readonly doc: Doc) {}
 
   style(s: TextStyle): void {
-    this.doc.font(s.font ?? 'Helvetica').fontSize(s.size ?? 9).fillColor(s.colour ?? C.ink);
+    this.doc.font(s.font ?? 'Sans').fontSize(s.size ?? 9).fillColor(s.colour ?? C.ink);
+  }
+
+  /** The text as the current font can draw it (see toDrawableText). */
+  drawable(text: string): string {
+    // pdfkit keeps the fontkit font of an embedded font here; it has no public accessor.
+    const font = (this.doc as unknown as { _font?: { font?: { hasGlyphForCodePoint(codePoint: number): boolean } } })._font?.font;
+    if (!font) throw new Error('pdfkit no longer exposes the fontkit font of the current font');
+    return toDrawableText(text, (code) => font.hasGlyphForCodePoint(code));
+  }
+
+  /** Width of the text on one line. */
+  width(text: string, s: TextStyle): number {
+    this.style(s);
+    return this.doc.widthOfString(this.drawable(text));
   }
 
   height(text: string, s: TextStyle): number {
     this.style(s);
-    return this.doc.heightOfString(toWinAnsi(text), { width: s.width ?? CONTENT_WIDTH, lineGap: s.lineGap ?? 1 });
+    return this.doc.heightOfString(this.drawable(text), { width: s.width ?? CONTENT_WIDTH, lineGap: s.lineGap ?? 1 });
   }
 
   /** Draws text at (x, y) without moving the flow cursor; returns its height. */
   text(text: string, x: number, y: number, s: TextStyle): number {
     this.style(s);
-    const t = toWinAnsi(text);
+    const t = this.drawable(text);
     const opts = { width: s.width ?? CONTENT_WIDTH, align: s.align ?? 'left', lineGap: s.lineGap ?? 1 };
     const h = this.doc.heightOfString(t, opts);
     this.doc.text(t, x, y, opts);
@@ -125,10 +165,11 @@ class Layout {
   line(text: string, x: number, y: number, s: TextStyle): void {
     this.style(s);
     const width = s.width ?? CONTENT_WIDTH;
-    let t = toWinAnsi(text);
+    let t = this.drawable(text);
     if (this.doc.widthOfString(t) > width) {
-      while (t.length > 1 && this.doc.widthOfString(`${t}…`) > width) t = t.slice(0, -1);
-      t = `${t.trimEnd()}…`;
+      const chars = [...t];
+      while (chars.length > 1 && this.doc.widthOfString(`${chars.join('')}…`) > width) chars.pop();
+      t = `${chars.join('').trimEnd()}…`;
     }
     this.doc.text(t, x, y, { width, align: s.align ?? 'left', lineBreak: false });
   }
@@ -146,7 +187,7 @@ class Layout {
   sectionTitle(title: string, subtitle?: string): void {
     this.ensure(60);
     this.y += 6;
-    this.text(title, MARGIN_X, this.y, { font: 'Helvetica-Bold', size: 12, colour: C.header });
+    this.text(title, MARGIN_X, this.y, { font: 'Sans-Bold', size: 12, colour: C.header });
     this.y += 16;
     this.doc.moveTo(MARGIN_X, this.y).lineTo(MARGIN_X + CONTENT_WIDTH, this.y).lineWidth(0.8).strokeColor(C.header).stroke();
     this.y += 5;
@@ -172,7 +213,7 @@ function decoratePages(L: Layout, r: CaseReport): void {
     const bandH = 34;
     doc.roundedRect(MARGIN_X, bandY, CONTENT_WIDTH, bandH, 3).fillAndStroke(C.warnBg, C.warnLine);
     doc.rect(MARGIN_X, bandY, 5, bandH).fill(C.warnLine);
-    doc.font('Helvetica-Bold').fontSize(9.5).fillColor(C.warnInk).text('RESEARCH USE ONLY  —  NOT A MEDICAL DEVICE', MARGIN_X + 14, bandY + 6, { width: CONTENT_WIDTH - 20, lineBreak: false });
+    L.line('RESEARCH USE ONLY  —  NOT A MEDICAL DEVICE', MARGIN_X + 14, bandY + 6, { font: 'Sans-Bold', size: 9.5, colour: C.warnInk, width: CONTENT_WIDTH - 20 });
     L.line('Not for diagnosis or treatment decisions. Findings come from an experimental algorithm and must be verified by a qualified reader.', MARGIN_X + 14, bandY + 19, {
       size: 7.5,
       colour: C.warnInk,
@@ -187,7 +228,7 @@ function decoratePages(L: Layout, r: CaseReport): void {
 }
 
 function drawTitle(L: Layout, r: CaseReport): void {
-  L.text('Brain CT Anomaly Report', MARGIN_X, L.y, { font: 'Helvetica-Bold', size: 18, colour: C.ink });
+  L.text('Brain CT Anomaly Report', MARGIN_X, L.y, { font: 'Sans-Bold', size: 18, colour: C.ink });
   L.text(`Generated ${formatDateTime(r.generatedAt)}`, MARGIN_X, L.y + 2, { size: 7.5, colour: C.muted, align: 'right' });
   L.text(`Analysis ${r.runId}`, MARGIN_X, L.y + 12, { size: 7.5, colour: C.muted, align: 'right' });
   L.y += 24;
@@ -216,7 +257,8 @@ function drawCaseBox(L: Layout, r: CaseReport): void {
     [
       ['Series', seriesLine],
       ['Modality · source', [m.modality || 'CT', m.source ? `from ${m.source.toUpperCase()}` : ''].filter(Boolean).join(' · ')],
-      ['Matrix · voxel size', `${g.dims.join(' × ')} · ${g.spacing.map((s) => +s.toFixed(2)).join(' × ')} mm`],
+      // Unspaced, unit in the label: a 512 × 512 × 120 series with 1.25 mm slices still fits the column.
+      ['Matrix · voxel (mm)', `${g.dims.join('×')} · ${g.spacing.map((s) => +s.toFixed(2)).join('×')}`],
     ],
   ];
   const boxH = r.metaKnown ? 84 : 96;
@@ -227,20 +269,21 @@ function drawCaseBox(L: Layout, r: CaseReport): void {
   columns.forEach((col, c) => {
     let y = top + 10;
     for (const [label, value] of col) {
-      L.text(label.toUpperCase(), MARGIN_X + 12 + c * colW, y, { font: 'Helvetica-Bold', size: 6.5, colour: C.faint, width: colW - 10 });
-      L.line(value, MARGIN_X + 12 + c * colW, y + 8.5, { size: 9.5, width: colW - 12 });
+      L.text(label.toUpperCase(), MARGIN_X + 12 + c * colW, y, { font: 'Sans-Bold', size: 6.5, colour: C.faint, width: colW - 10 });
+      L.line(value, MARGIN_X + 12 + c * colW, y + 8.5, { size: 9, width: colW - 12 });
       y += 24;
     }
   });
   if (r.deidentified) {
     const label = 'DE-IDENTIFIED';
-    L.style({ font: 'Helvetica-Bold', size: 7 });
+    L.style({ font: 'Sans-Bold', size: 7 });
     const w = L.doc.widthOfString(label) + 12;
-    L.doc.roundedRect(MARGIN_X + CONTENT_WIDTH - w - 8, top + 7, w, 13, 6.5).fill(C.accent);
-    L.text(label, MARGIN_X + CONTENT_WIDTH - w - 8, top + 10.2, { font: 'Helvetica-Bold', size: 7, colour: '#ffffff', width: w, align: 'center' });
+    // High in the corner: a long series description runs under it.
+    L.doc.roundedRect(MARGIN_X + CONTENT_WIDTH - w - 8, top + 4, w, 12, 6).fill(C.accent);
+    L.text(label, MARGIN_X + CONTENT_WIDTH - w - 8, top + 6.6, { font: 'Sans-Bold', size: 7, colour: '#ffffff', width: w, align: 'center' });
   }
   if (!r.metaKnown) {
-    L.text('The analysis folder does not record the patient and study; run the report from the library or give the source series to show them.', MARGIN_X + 12, top + boxH - 16, { font: 'Helvetica-Oblique', size: 7, colour: C.muted, width: CONTENT_WIDTH - 24 });
+    L.text('The analysis folder does not record the patient and study; run the report from the library or give the source series to show them.', MARGIN_X + 12, top + boxH - 16, { font: 'Sans-Oblique', size: 7, colour: C.muted, width: CONTENT_WIDTH - 24 });
   }
   L.y = top + boxH + 12;
 }
@@ -260,8 +303,8 @@ function drawSummary(L: Layout, r: CaseReport): void {
   cards.forEach((card, i) => {
     const x = MARGIN_X + i * (w + 8);
     L.doc.roundedRect(x, L.y, w, h, 4).lineWidth(0.7).strokeColor(C.hairline).stroke();
-    L.text(card.label.toUpperCase(), x + 10, L.y + 8, { font: 'Helvetica-Bold', size: 6.5, colour: C.faint, width: w - 20 });
-    L.text(card.value, x + 10, L.y + 18, { font: 'Helvetica-Bold', size: 15, colour: card.colour ?? C.ink, width: w - 20 });
+    L.text(card.label.toUpperCase(), x + 10, L.y + 8, { font: 'Sans-Bold', size: 6.5, colour: C.faint, width: w - 20 });
+    L.text(card.value, x + 10, L.y + 18, { font: 'Sans-Bold', size: 15, colour: card.colour ?? C.ink, width: w - 20 });
     L.line(card.detail, x + 10, L.y + 38, { size: 7, colour: C.muted, width: w - 20 });
   });
   L.y += h + 8;
@@ -282,25 +325,31 @@ interface Column {
   value: (l: ReportLesion) => string;
 }
 
+// Widths fit the longest fixed texts at TABLE_TEXT_SIZE: "Added by reader", "Subarachnoid (SAH)",
+// "mixed/unknown", "-100.5, -120.3, -55.0".
 const TABLE_COLUMNS: Column[] = [
   { title: '#', width: 22, align: 'right', value: (l) => String(l.label) },
-  { title: 'Status', width: 68, value: (l) => statusLabel(l) },
-  { title: 'Type', width: 90, value: (l) => describeLesionType(l.type)?.short ?? '—' },
-  { title: 'Volume mL', width: 44, align: 'right', value: (l) => formatVolumeMl(l.stats.volumeMl) },
-  { title: 'Slices', width: 34, align: 'right', value: (l) => formatSlices(l.stats.sliceRange) },
-  { title: 'Density', width: 50, value: (l) => signLabel(l.stats.sign) },
-  { title: 'Max score', width: 38, align: 'right', value: (l) => formatScore(l.stats.maxScore) },
-  { title: 'Mean score', width: 38, align: 'right', value: (l) => formatScore(l.stats.meanScore) },
-  { title: 'Mean HU', width: 32, align: 'right', value: (l) => formatHu(l.stats.meanHu) },
-  { title: 'Centroid L, P, S mm', width: CONTENT_WIDTH - 416, align: 'right', value: (l) => formatLps(l.stats.centroidLps) },
+  { title: 'Status', width: 77, value: (l) => statusLabel(l) },
+  { title: 'Type', width: 82, value: (l) => describeLesionType(l.type)?.short ?? '—' },
+  { title: 'Volume mL', width: 40, align: 'right', value: (l) => formatVolumeMl(l.stats.volumeMl) },
+  { title: 'Slices', width: 32, align: 'right', value: (l) => formatSlices(l.stats.sliceRange) },
+  { title: 'Density', width: 66, value: (l) => signLabel(l.stats.sign) },
+  { title: 'Max score', width: 34, align: 'right', value: (l) => formatScore(l.stats.maxScore) },
+  { title: 'Mean score', width: 34, align: 'right', value: (l) => formatScore(l.stats.meanScore) },
+  { title: 'Mean HU', width: 30, align: 'right', value: (l) => formatHu(l.stats.meanHu) },
+  { title: 'Centroid L, P, S mm', width: CONTENT_WIDTH - 417, align: 'right', value: (l) => formatLps(l.stats.centroidLps) },
 ];
+const TABLE_TEXT_SIZE = 7.5;
+/** Notes under a row start under the Type column. */
+const NOTE_X = MARGIN_X + TABLE_COLUMNS[0].width + TABLE_COLUMNS[1].width + 3;
+const NOTE_WIDTH = MARGIN_X + CONTENT_WIDTH - 6 - NOTE_X;
 
 function drawTableHeader(L: Layout): void {
   const h = 22;
   L.doc.rect(MARGIN_X, L.y, CONTENT_WIDTH, h).fill(C.header);
   let x = MARGIN_X;
   for (const c of TABLE_COLUMNS) {
-    const style: TextStyle = { font: 'Helvetica-Bold', size: 6.8, colour: '#ffffff', width: c.width - 6, align: c.align, lineGap: 0 };
+    const style: TextStyle = { font: 'Sans-Bold', size: 6.8, colour: '#ffffff', width: c.width - 6, align: c.align, lineGap: 0 };
     L.text(c.title, x + 3, L.y + (h - L.height(c.title, style)) / 2 + 0.5, style);
     x += c.width;
   }
@@ -312,7 +361,7 @@ function drawLesionTable(L: Layout, r: CaseReport): void {
   if (r.lesions.length === 0) {
     L.ensure(44);
     L.doc.roundedRect(MARGIN_X, L.y, CONTENT_WIDTH, 36, 4).fill(C.panel);
-    L.text(`No anomaly above the threshold (${r.run.threshold.description}).`, MARGIN_X + 12, L.y + 8, { font: 'Helvetica-Bold', size: 10, colour: C.ink });
+    L.text(`No anomaly above the threshold (${r.run.threshold.description}).`, MARGIN_X + 12, L.y + 8, { font: 'Sans-Bold', size: 10, colour: C.ink });
     L.text('A negative result of this research algorithm does not exclude disease.', MARGIN_X + 12, L.y + 22, { size: 7.5, colour: C.muted });
     L.y += 46;
     return;
@@ -321,7 +370,7 @@ function drawLesionTable(L: Layout, r: CaseReport): void {
   drawTableHeader(L);
   r.lesions.forEach((l, row) => {
     const noteText = l.note ? `Note (${l.reviewedBy ?? 'reader'}): ${l.note}` : '';
-    const noteH = noteText ? L.height(noteText, { font: 'Helvetica-Oblique', size: 7, width: CONTENT_WIDTH - 90 }) + 3 : 0;
+    const noteH = noteText ? L.height(noteText, { font: 'Sans-Oblique', size: 7, width: NOTE_WIDTH }) + 3 : 0;
     const h = 15 + noteH;
     if (L.y + h > CONTENT_BOTTOM) {
       L.newPage();
@@ -331,11 +380,11 @@ function drawLesionTable(L: Layout, r: CaseReport): void {
     let x = MARGIN_X;
     for (const c of TABLE_COLUMNS) {
       const colour = c.title === 'Status' ? C.status[l.status] : l.included ? C.ink : C.faint;
-      const font = c.title === '#' || c.title === 'Status' ? 'Helvetica-Bold' : 'Helvetica';
-      L.line(c.value(l), x + 3, L.y + 4.5, { font, size: 7.8, colour, width: c.width - 6, align: c.align });
+      const font = c.title === '#' || c.title === 'Status' ? 'Sans-Bold' : 'Sans';
+      L.line(c.value(l), x + 3, L.y + 4.5, { font, size: TABLE_TEXT_SIZE, colour, width: c.width - 6, align: c.align });
       x += c.width;
     }
-    if (noteText) L.text(noteText, MARGIN_X + 84, L.y + 14, { font: 'Helvetica-Oblique', size: 7, colour: C.muted, width: CONTENT_WIDTH - 90 });
+    if (noteText) L.text(noteText, NOTE_X, L.y + 14, { font: 'Sans-Oblique', size: 7, colour: C.muted, width: NOTE_WIDTH });
     L.y += h;
     L.doc.moveTo(MARGIN_X, L.y).lineTo(MARGIN_X + CONTENT_WIDTH, L.y).lineWidth(0.3).strokeColor(C.hairline).stroke();
   });
@@ -354,6 +403,10 @@ function heatScale(r: CaseReport): HeatScale {
   return { lo, hi: Math.max(lo + 1e-3, 1.5 * t, 0.9 * peak) };
 }
 
+function hexColour(rgb: Rgb | readonly number[]): string {
+  return `#${rgb.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
+}
+
 function drawHeatLegend(L: Layout, scale: HeatScale): void {
   const x = MARGIN_X;
   const y = L.y;
@@ -361,13 +414,18 @@ function drawHeatLegend(L: Layout, scale: HeatScale): void {
   const steps = 30;
   for (let s = 0; s < steps; s++) {
     const c = heatColour(s / (steps - 1));
-    L.doc.rect(x + (s * w) / steps, y, w / steps + 0.3, 7).fill(`#${c.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`);
+    L.doc.rect(x + (s * w) / steps, y, w / steps + 0.3, 7).fill(hexColour(c));
   }
-  L.text(`Score overlay from ${formatScore(scale.lo)} (transparent) to ${formatScore(scale.hi)}`, x + w + 6, y - 0.5, { size: 7, colour: C.muted, width: 220 });
-  L.doc.rect(x + w + 232, y, 14, 7).fill('#ffd60a');
-  L.text('Outline of the lesion', x + w + 250, y - 0.5, { size: 7, colour: C.muted, width: 90 });
-  L.doc.rect(x + w + 322, y, 14, 7).fill('#5ac8fa');
-  L.text('Other lesions on the slice', x + w + 340, y - 0.5, { size: 7, colour: C.muted, width: 110 });
+  const style: TextStyle = { size: 7, colour: C.muted };
+  L.line(`Score overlay from ${formatScore(scale.lo)} (transparent) to ${formatScore(scale.hi)}`, x + w + 6, y - 0.5, { ...style, width: 220 });
+  // The outline swatches, laid out from the right edge by their measured labels.
+  let right = MARGIN_X + CONTENT_WIDTH;
+  for (const [label, rgb] of [['Other lesions on the slice', OTHER_OUTLINE], ['Outline of the lesion', TARGET_OUTLINE]] as const) {
+    const tw = L.width(label, style);
+    L.line(label, right - tw, y - 0.5, { ...style, width: tw + 1 });
+    L.doc.rect(right - tw - 18, y, 14, 7).fill(hexColour(rgb));
+    right -= tw + 30;
+  }
   L.y += 14;
 }
 
@@ -406,14 +464,17 @@ function drawKeySlices(L: Layout, r: CaseReport, lesions: ReportLesion[], scale:
     L.ensure(blockH + 6);
     const k = l.stats.peakVoxel[2];
     const headline = `Lesion #${l.label}${l.type ? ` · ${l.type}` : ''}`;
-    L.doc.outline.addItem(toWinAnsi(headline));
-    L.text(headline, MARGIN_X, L.y, { font: 'Helvetica-Bold', size: 10, colour: C.ink, width: 260 });
-    L.text(statusLabel(l), MARGIN_X + 262, L.y + 1.5, { font: 'Helvetica-Bold', size: 7.5, colour: C.status[l.status], width: 90 });
-    L.text(`${formatVolumeMl(l.stats.volumeMl)} mL  ·  ${signLabel(l.stats.sign)}  ·  slices ${formatSlices(l.stats.sliceRange)}  ·  max score ${formatScore(l.stats.maxScore)}`, MARGIN_X, L.y + 1.5, {
-      size: 7.5,
-      colour: C.muted,
-      align: 'right',
-    });
+    L.doc.outline.addItem(headline);
+    // Measures on the right, the status left of them, the headline cut to what is left.
+    const measures = `${formatVolumeMl(l.stats.volumeMl)} mL · ${signLabel(l.stats.sign)} · slices ${formatSlices(l.stats.sliceRange)} · max score ${formatScore(l.stats.maxScore)}`;
+    const measuresStyle: TextStyle = { size: 7, colour: C.muted };
+    const statusStyle: TextStyle = { font: 'Sans-Bold', size: 7.5, colour: C.status[l.status] };
+    const measuresW = L.width(measures, measuresStyle);
+    const statusW = L.width(statusLabel(l), statusStyle);
+    const statusX = MARGIN_X + CONTENT_WIDTH - measuresW - 12 - statusW;
+    L.line(headline, MARGIN_X, L.y, { font: 'Sans-Bold', size: 9.5, colour: C.ink, width: statusX - MARGIN_X - 8 });
+    L.line(statusLabel(l), statusX, L.y + 1.5, { ...statusStyle, width: statusW + 1 });
+    L.line(measures, MARGIN_X, L.y + 2, { ...measuresStyle, align: 'right' });
     const top = L.y + 16;
 
     // Lesion extent on this slice, in display coordinates.
@@ -446,7 +507,7 @@ function drawKeySlices(L: Layout, r: CaseReport, lesions: ReportLesion[], scale:
     if (zw > 0 && zh > 0) L.doc.rect(zx, zy, zw, zh).lineWidth(0.8).strokeColor('#ffd60a').stroke();
     const letter = (t: string, cx: number, cy: number) => {
       L.doc.save().roundedRect(cx - 5.5, cy - 5.5, 11, 11, 2).fillOpacity(0.55).fill('#000000').restore();
-      L.text(t, cx - 5.5, cy - 3.4, { font: 'Helvetica-Bold', size: 7, colour: '#ffffff', width: 11, align: 'center' });
+      L.text(t, cx - 5.5, cy - 3.4, { font: 'Sans-Bold', size: 7, colour: '#ffffff', width: 11, align: 'center' });
     };
     letter(view.letters.left, a.x + 8, a.y + a.h / 2);
     letter(view.letters.right, a.x + a.w - 8, a.y + a.h / 2);
@@ -487,7 +548,7 @@ function keyValueRows(L: Layout, rows: [string, string, TextStyle?][]): void {
     const h = Math.max(L.height(v, s), 10) + 5;
     L.ensure(h);
     if (i % 2 === 0) L.doc.rect(MARGIN_X, L.y - 1.5, CONTENT_WIDTH, h).fill(C.zebra);
-    L.text(k, MARGIN_X + 4, L.y + 1, { font: 'Helvetica-Bold', size: 7.5, colour: C.muted, width: labelW - 4 });
+    L.text(k, MARGIN_X + 4, L.y + 1, { font: 'Sans-Bold', size: 7.5, colour: C.muted, width: labelW - 4 });
     L.text(v, MARGIN_X + labelW, L.y + 1, s);
     L.y += h;
   });
@@ -507,7 +568,7 @@ function drawWrappedTable(L: Layout, columns: ReviewColumn[], rows: { values: st
     L.doc.rect(MARGIN_X, L.y, CONTENT_WIDTH, 16).fill(C.header);
     let x = MARGIN_X;
     for (const c of columns) {
-      L.text(c.title, x + 3, L.y + 4.5, { font: 'Helvetica-Bold', size: 6.8, colour: '#ffffff', width: c.width - 6 });
+      L.text(c.title, x + 3, L.y + 4.5, { font: 'Sans-Bold', size: 6.8, colour: '#ffffff', width: c.width - 6 });
       x += c.width;
     }
     L.y += 16;
@@ -525,7 +586,7 @@ function drawWrappedTable(L: Layout, columns: ReviewColumn[], rows: { values: st
     columns.forEach((c, ci) => {
       const colour = row.colours?.[ci] ?? (row.faded ? C.faint : C.ink);
       if (c.wraps) L.text(row.values[ci], x + 3, L.y + 3, { size: 7.5, colour, width: c.width - 6 });
-      else L.line(row.values[ci], x + 3, L.y + 3, { font: row.colours?.[ci] ? 'Helvetica-Bold' : 'Helvetica', size: 7.5, colour, width: c.width - 6 });
+      else L.line(row.values[ci], x + 3, L.y + 3, { font: row.colours?.[ci] ? 'Sans-Bold' : 'Sans', size: 7.5, colour, width: c.width - 6 });
       x += c.width;
     });
     L.y += h;
@@ -561,9 +622,9 @@ function drawReview(L: Layout, r: CaseReport): void {
     [
       { title: 'Time', width: 92 },
       { title: 'Reader', width: 74 },
-      { title: 'Lesion', width: 36 },
-      { title: 'Decision', width: 52 },
-      { title: 'Type', width: 118 },
+      { title: 'Lesion', width: 32 },
+      { title: 'Decision', width: 50 },
+      { title: 'Type', width: 124 },
       { title: 'Note', width: CONTENT_WIDTH - 372, wraps: true },
     ],
     review.edits.map((e) => ({
@@ -583,7 +644,7 @@ function drawProvenance(L: Layout, r: CaseReport): void {
     ['Software', `Inpaint CT ${p.appVersion} (analysis) · report by ${r.appVersion}`],
     ['Analysis run', `${r.runId} · ${formatDateTime(p.createdAt)}`],
     ['Inpainter', describeInpainter(p)],
-    ['Model SHA-256', p.model?.sha256 ?? 'no model file (classical inpainting)', p.model ? { font: 'Courier', size: 7.5 } : undefined],
+    ['Model SHA-256', p.model?.sha256 ?? 'no model file (classical inpainting)', p.model ? { font: 'Mono', size: 7.5 } : undefined],
     ['Sampler preset', preset],
     ['Device', describeDevice(p)],
     ['Seed · squares', `seed ${p.seed} · ${p.sizesPx.join(', ')} px squares${p.halfOffsets ? ' with half-square offsets' : ''} · ${p.networkCalls.toLocaleString('en-US')} network calls`],
@@ -598,12 +659,12 @@ function drawProvenance(L: Layout, r: CaseReport): void {
     ['Host', `${p.host.platform} ${p.host.arch} · ${p.host.cpu} · ${p.host.cores} cores`],
     ['Input', `${p.input.dims.join(' × ')} voxels · ${p.input.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm${p.input.modality ? ` · ${p.input.modality}` : ''}`],
   ];
-  if (r.meta.seriesInstanceUid) rows.push(['Series UID', r.meta.seriesInstanceUid + (r.deidentified ? ' (pseudonym)' : ''), { font: 'Courier', size: 7.5 }]);
+  if (r.meta.seriesInstanceUid) rows.push(['Series UID', r.meta.seriesInstanceUid + (r.deidentified ? ' (pseudonym)' : ''), { font: 'Mono', size: 7.5 }]);
   keyValueRows(L, rows);
   const warnings = [...r.run.warnings, ...r.warnings];
   if (warnings.length) {
     L.ensure(30);
-    L.y += L.text('Warnings', MARGIN_X, L.y, { font: 'Helvetica-Bold', size: 8.5, colour: C.warnInk }) + 3;
+    L.y += L.text('Warnings', MARGIN_X, L.y, { font: 'Sans-Bold', size: 8.5, colour: C.warnInk }) + 3;
     for (const w of warnings) {
       const h = L.height(`•  ${w}`, { size: 7.8, width: CONTENT_WIDTH - 8 });
       L.ensure(h + 2);
@@ -634,6 +695,7 @@ export async function renderReportPdf(report: CaseReport, options: ReportPdfOpti
     doc.on('error', reject);
   });
 
+  registerFonts(doc, options.fontsDir ?? defaultFontsDir());
   const L = new Layout(doc);
   drawTitle(L, report);
   drawCaseBox(L, report);
