@@ -112,12 +112,14 @@ export const contract = {
         center: z.tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)]),
         radiusMm: z.number().positive().max(50),
         sphere: z.boolean().default(false),
+        /** The grid axis a disc lies across (the view the reader paints in); 2 = axial slices. */
+        sliceAxis: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(2),
         /** Paint into this lesion; absent: a new lesion. */
         label: z.number().int().positive().optional(),
         author: z.string().min(1).max(100).optional(),
       })
       .strict(),
-    'Paint or erase the lesion or brain mask with a disc (axial) or sphere brush.',
+    'Paint or erase the lesion or brain mask with a disc (in the slice painted in) or sphere brush.',
   ),
   'review.setLesion': method<ReviewState>()(
     'command',

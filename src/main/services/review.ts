@@ -154,10 +154,10 @@ export class ReviewService {
     return this.state(runId);
   }
 
-  /** Paint or erase a disc (in the axial slice) or a sphere around a voxel. */
+  /** Paint or erase a disc (in the slice across `sliceAxis`, the view painted in) or a sphere around a voxel. */
   async brush(
     runId: string,
-    op: { target: 'lesion' | 'brain'; mode: 'paint' | 'erase'; center: Vec3; radiusMm: number; sphere: boolean; label?: number },
+    op: { target: 'lesion' | 'brain'; mode: 'paint' | 'erase'; center: Vec3; radiusMm: number; sphere: boolean; sliceAxis?: 0 | 1 | 2; label?: number },
     author = defaultAuthor(),
   ): Promise<ReviewState> {
     const review = this.deps.repo.get(runId);
@@ -178,18 +178,21 @@ export class ReviewService {
     const data = op.target === 'lesion' ? e.labels : e.brain;
     const changed: number[] = [];
     const before: number[] = [];
-    forEachBrushVoxel(e.volume, [ci, cj, ck], op.radiusMm, op.sphere, (p) => {
+    const visit = (p: number) => {
       // Painting one lesion never overwrites another: a reviewer extends, not merges.
       if (op.target === 'lesion' && op.mode === 'paint' && data[p] !== 0) return;
       if (data[p] === value) return;
       changed.push(p);
       before.push(data[p]);
       data[p] = value;
-    });
+    };
+    forEachBrushVoxel(e.volume, [ci, cj, ck], op.radiusMm, op.sphere, visit, op.sliceAxis ?? 2);
     if (changed.length === 0) return this.state(runId);
     const payload: VoxelChange = { target: op.target, indices: b64(Uint32Array.from(changed)), before: b64(Int16Array.from(before)), after: value, newLabel };
     const what = op.target === 'brain' ? 'brain mask' : newLabel ? `new lesion ${newLabel}` : op.mode === 'paint' ? `lesion ${value}` : 'lesions';
-    const summary = `${op.mode === 'paint' ? 'Painted' : 'Erased'} ${changed.length} voxels (${what}) on slice ${ck + 1}`;
+    // Grid terms, not anatomical ones: a series need not be acquired axially.
+    const where = op.sphere || (op.sliceAxis ?? 2) === 2 ? `slice ${ck + 1}` : op.sliceAxis === 0 ? `the plane through image column ${ci + 1}` : `the plane through image row ${cj + 1}`;
+    const summary = `${op.mode === 'paint' ? 'Painted' : 'Erased'} ${changed.length} voxels (${what}) on ${where}`;
     this.deps.repo.transaction(() => {
       if (newLabel) {
         this.deps.repo.putLesion(runId, { label: newLabel, status: 'accepted', type: '', note: '', origin: 'drawn', updatedBy: author, updatedAt: new Date().toISOString() }, newLabel);

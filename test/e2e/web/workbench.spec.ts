@@ -156,4 +156,17 @@ test('paint a mask, fill it with the diffusion model, compare, export and open t
   await page.getByTestId('wb-import-file').setInputFiles(join(dir, 'box.nii.gz'));
   await expect(page.getByTestId('wb-mask-size')).toHaveAttribute('data-voxels', String(40 * 30 * 2));
   await expect(page.getByTestId('wb-status')).toContainText('Mask imported');
+
+  // Painting in the coronal view lays the disc in the coronal plane: with 5 mm slices, a 4 mm
+  // radius covers one row of about 17 voxels there, where an axial disc would cover about 250.
+  await page.getByTestId('wb-radius').fill('4');
+  const coronal = page.getByTestId('viewport-coronal');
+  const cbox = (await coronal.boundingBox())!;
+  await page.mouse.move(cbox.x + cbox.width * 0.5, cbox.y + cbox.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.up();
+  await expect.poll(async () => Number(await size.getAttribute('data-voxels'))).toBeGreaterThan(2400);
+  const added = Number(await size.getAttribute('data-voxels')) - 2400;
+  expect(added).toBeGreaterThan(5);
+  expect(added).toBeLessThan(40);
 });

@@ -186,3 +186,33 @@ describe('inpainting workbench on the services', () => {
     await expect(services.call('workbench.importMask', { seriesId: source.id, path: join(dir, 'missing.nii.gz') })).rejects.toMatchObject({ message: expect.any(String) });
   }, 60_000);
 });
+
+describe('brush footprint', () => {
+  const grid = { dims: [40, 40, 10] as const, spacing: [0.5, 0.5, 5] as const };
+  const collect = (sphere: boolean, sliceAxis?: 0 | 1 | 2) => {
+    const hit: [number, number, number][] = [];
+    forEachBrushVoxel(grid, [20, 20, 5], 3, sphere, (p) => hit.push([p % 40, Math.floor(p / 40) % 40, Math.floor(p / 1600)]), sliceAxis);
+    return hit;
+  };
+  it('paints a round disc in millimetres across the axis of the view painted in', () => {
+    const axial = collect(false);
+    expect(new Set(axial.map((v) => v[2]))).toEqual(new Set([5]));
+    // Radius 3 mm on 0.5 mm pixels: about pi * 6^2 voxels.
+    expect(axial.length).toBeGreaterThan(100);
+    expect(axial.length).toBeLessThan(125);
+    const coronal = collect(false, 1);
+    expect(new Set(coronal.map((v) => v[1]))).toEqual(new Set([20]));
+    // 5 mm slices: a 3 mm radius reaches no neighbouring slice, so the disc is one slice thick.
+    expect(new Set(coronal.map((v) => v[2]))).toEqual(new Set([5]));
+    expect(coronal.length).toBe(13);
+    const sagittal = collect(false, 0);
+    expect(new Set(sagittal.map((v) => v[0]))).toEqual(new Set([20]));
+  });
+  it('paints a sphere through neighbouring slices within the radius', () => {
+    const sphere = collect(true);
+    expect(sphere.length).toBe(collect(false).length);
+    const big: number[] = [];
+    forEachBrushVoxel(grid, [20, 20, 5], 6, true, (p) => big.push(Math.floor(p / 1600)));
+    expect(new Set(big)).toEqual(new Set([4, 5, 6]));
+  });
+});

@@ -233,6 +233,7 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
       const alt = live.current.alternates.find((a) => a.name === live.current.imageName);
       const info: CursorInfo = {
         view,
+        sliceAxis: allAxes[view].normal,
         voxel: v,
         lpsMm: voxelToLps(grid, v.i, v.j, v.k),
         value: data[off],
@@ -243,7 +244,7 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
       setCursor(info);
       p.onCursor?.(info);
     },
-    [grid, data, scoreMap, labelMask],
+    [grid, data, scoreMap, labelMask, allAxes],
   );
 
   const onCamera = useCallback((view: SliceViewId, cam: ViewCamera) => setCameras((prev) => ({ ...prev, [view]: cam })), []);

@@ -79,6 +79,8 @@ export const DEFAULT_OVERLAY_DISPLAY: Readonly<OverlayDisplay> = Object.freeze({
 /** What is under the mouse pointer in a slice view. */
 export interface CursorInfo {
   view: SliceViewId;
+  /** The grid axis (0 = i, 1 = j, 2 = k) that the view slices across: a brush disc lies across it. */
+  sliceAxis: 0 | 1 | 2;
   voxel: VoxelIndex;
   /** Patient LPS position, mm. */
   lpsMm: [number, number, number];

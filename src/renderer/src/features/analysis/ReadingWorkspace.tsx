@@ -131,7 +131,7 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
   function paintFillMask() {
     const c = cursor.current;
     if (!c) return;
-    fillMask.paint([c.voxel.i, c.voxel.j, c.voxel.k], wbBrush.radiusMm, wbBrush.sphere, wbBrush.mode === 'erase');
+    fillMask.paint([c.voxel.i, c.voxel.j, c.voxel.k], wbBrush.radiusMm, wbBrush.sphere, wbBrush.mode === 'erase', c.sliceAxis);
   }
 
   async function paintAtCursor() {
@@ -146,6 +146,7 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
         center: [c.voxel.i, c.voxel.j, c.voxel.k],
         radiusMm: brush.radiusMm,
         sphere: brush.sphere,
+        sliceAxis: c.sliceAxis,
         ...(brush.target === 'lesion' && brush.mode === 'paint' && brush.label ? { label: brush.label } : {}),
       });
       setReview(next);

@@ -10,7 +10,7 @@ export interface FillMaskSnapshot {
 
 export interface FillMaskEditor extends FillMaskSnapshot {
   beginStroke(): void;
-  paint(center: readonly [number, number, number], radiusMm: number, sphere: boolean, erase: boolean): void;
+  paint(center: readonly [number, number, number], radiusMm: number, sphere: boolean, erase: boolean, sliceAxis?: 0 | 1 | 2): void;
   endStroke(): void;
   undo(): void;
   clear(): void;
@@ -68,11 +68,11 @@ export function useFillMask(grid: VoxelGrid): FillMaskEditor {
     beginStroke() {
       stroke.current = { indices: [], before: [] };
     },
-    paint(center, radiusMm, sphere, erase) {
+    paint(center, radiusMm, sphere, erase, sliceAxis = 2) {
       if (!work.current) work.current = new Uint8Array(voxels);
       const own = stroke.current === null;
       const edit = stroke.current ?? { indices: [], before: [] };
-      forEachBrushVoxel(grid, center, radiusMm, sphere, (p) => set(p, erase ? 0 : 1, edit));
+      forEachBrushVoxel(grid, center, radiusMm, sphere, (p) => set(p, erase ? 0 : 1, edit), sliceAxis);
       if (own) record({ indices: Uint32Array.from(edit.indices), before: Uint8Array.from(edit.before) });
       publish();
     },
