@@ -95,12 +95,19 @@ test('paint a mask, fill it with the diffusion model, compare, export and open t
   const screen = (i: number, j: number) => ({ x: box.x + box.width / 2 + ((i + 0.5) / nx - 0.5) * fit, y: box.y + box.height / 2 + ((j + 0.5) / ny - 0.5) * fit });
   const lesion = screen(ci, cj);
 
-  // A stroke paints the mask; undo takes it back. Then one dab, wide enough to cover the lesion.
+  // A stroke paints the mask; undo takes it back, redo restores it, undo again. Then one dab, wide enough to cover the lesion.
   await page.mouse.move(lesion.x - 40, lesion.y + 60);
   await page.mouse.down();
   for (let s = 1; s <= 8; s++) await page.mouse.move(lesion.x - 40 + s * 5, lesion.y + 60);
   await page.mouse.up();
   await expect.poll(async () => Number(await size.getAttribute('data-voxels'))).toBeGreaterThan(200);
+  // The mask is republished once per frame: let the last frame of the stroke land first.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const stroked = await size.getAttribute('data-voxels');
+  await page.getByTestId('wb-undo').click();
+  await expect(size).toHaveAttribute('data-voxels', '0');
+  await page.getByTestId('wb-redo').click();
+  await expect(size).toHaveAttribute('data-voxels', stroked!);
   await page.getByTestId('wb-undo').click();
   await expect(size).toHaveAttribute('data-voxels', '0');
   await page.getByTestId('wb-radius').fill(String(Math.min(30, Math.ceil(halfExtentMm + 2))));

@@ -179,6 +179,9 @@ export function WorkbenchPanel(props: {
         <button onClick={() => mask.undo()} disabled={mask.undoDepth === 0} data-testid="wb-undo">
           Undo
         </button>
+        <button onClick={() => mask.redo()} disabled={mask.redoDepth === 0} data-testid="wb-redo">
+          Redo
+        </button>
         <button onClick={() => mask.clear()} disabled={mask.maskedVoxels === 0} data-testid="wb-clear">
           Clear
         </button>

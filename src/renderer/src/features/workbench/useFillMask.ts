@@ -6,6 +6,7 @@ export interface FillMaskSnapshot {
   mask: Uint8Array | null;
   maskedVoxels: number;
   undoDepth: number;
+  redoDepth: number;
 }
 
 export interface FillMaskEditor extends FillMaskSnapshot {
@@ -13,6 +14,7 @@ export interface FillMaskEditor extends FillMaskSnapshot {
   paint(center: readonly [number, number, number], radiusMm: number, sphere: boolean, erase: boolean, sliceAxis?: 0 | 1 | 2): void;
   endStroke(): void;
   undo(): void;
+  redo(): void;
   clear(): void;
   replace(mask: Uint8Array): void;
   /** The current mask itself (not a copy), for sending. */
@@ -34,13 +36,14 @@ export function useFillMask(grid: VoxelGrid): FillMaskEditor {
   const work = useRef<Uint8Array | null>(null);
   const count = useRef(0);
   const history = useRef<Edit[]>([]);
+  const undone = useRef<Edit[]>([]);
   const stroke = useRef<{ indices: number[]; before: number[] } | null>(null);
   const frame = useRef<number | null>(null);
-  const [snapshot, setSnapshot] = useState<FillMaskSnapshot>({ mask: null, maskedVoxels: 0, undoDepth: 0 });
+  const [snapshot, setSnapshot] = useState<FillMaskSnapshot>({ mask: null, maskedVoxels: 0, undoDepth: 0, redoDepth: 0 });
 
   const publishNow = useCallback(() => {
     frame.current = null;
-    setSnapshot({ mask: work.current && count.current > 0 ? work.current.slice() : null, maskedVoxels: count.current, undoDepth: history.current.length });
+    setSnapshot({ mask: work.current && count.current > 0 ? work.current.slice() : null, maskedVoxels: count.current, undoDepth: history.current.length, redoDepth: undone.current.length });
   }, []);
   const publish = useCallback(() => {
     if (frame.current === null) frame.current = requestAnimationFrame(publishNow);
@@ -49,6 +52,8 @@ export function useFillMask(grid: VoxelGrid): FillMaskEditor {
 
   const record = (edit: Edit) => {
     if (edit.indices.length === 0) return;
+    // A new edit forks the history: what was undone can no longer be redone.
+    undone.current = [];
     history.current.push(edit);
     // Bounded: a long session of strokes must not grow without limit.
     if (history.current.length > 200) history.current.shift();
@@ -85,7 +90,18 @@ export function useFillMask(grid: VoxelGrid): FillMaskEditor {
     undo() {
       const edit = history.current.pop();
       if (!edit || !work.current) return;
+      const after = Uint8Array.from(edit.indices, (p) => work.current![p]);
       for (let t = edit.indices.length - 1; t >= 0; t--) set(edit.indices[t], edit.before[t], null);
+      // Stored as the edit that redoes it: `before` holds the values to put back.
+      undone.current.push({ indices: edit.indices, before: after });
+      publishNow();
+    },
+    redo() {
+      const edit = undone.current.pop();
+      if (!edit || !work.current) return;
+      const previous = Uint8Array.from(edit.indices, (p) => work.current![p]);
+      for (let t = 0; t < edit.indices.length; t++) set(edit.indices[t], edit.before[t], null);
+      history.current.push({ indices: edit.indices, before: previous });
       publishNow();
     },
     clear() {
