@@ -102,7 +102,7 @@ test('paint a mask, fill it with the diffusion model, compare, export and open t
   await page.mouse.up();
   await expect.poll(async () => Number(await size.getAttribute('data-voxels'))).toBeGreaterThan(200);
   // The mask is republished once per frame: let the last frame of the stroke land first.
-  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
   const stroked = await size.getAttribute('data-voxels');
   await page.getByTestId('wb-undo').click();
   await expect(size).toHaveAttribute('data-voxels', '0');
