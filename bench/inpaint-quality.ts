@@ -31,7 +31,7 @@ import { inpaintMasked, type InpaintMethod } from '../src/main/core/inpaint/engi
 import { CLASSICAL_METHODS, type ClassicalMethod } from '../src/main/core/inpaint/classical';
 import { listModels, loadModel, type LoadedModel } from '../src/main/core/inpaint/model';
 import { onnxNetwork } from '../src/main/core/inpaint/network';
-import type { PresetName } from '../src/main/core/inpaint/presets';
+import type { DiffusionPreset, PresetName } from '../src/main/core/inpaint/presets';
 import { inpaintingQuality } from '../src/main/core/metrics/inpainting';
 import { DEFAULT_MODEL_ID } from '../src/main/core/pipeline/run-analysis';
 import { modelsDir } from '../src/main/paths';
@@ -46,8 +46,18 @@ const { values } = parseArgs({
     model: { type: 'string', default: DEFAULT_MODEL_ID },
     preset: { type: 'string', default: 'fast' },
     mask: { type: 'string', default: 'classical' },
+    // Sampler experiments on top of the preset (e.g. --start-fraction 0.3 --steps 2).
+    'start-fraction': { type: 'string' },
+    steps: { type: 'string' },
+    eta: { type: 'string' },
   },
 });
+const presetOverrides: Partial<DiffusionPreset> = {
+  ...(values['start-fraction'] !== undefined ? { startFraction: Number(values['start-fraction']) } : {}),
+  ...(values.steps !== undefined ? { steps: Number(values.steps) } : {}),
+  ...(values.eta !== undefined ? { eta: Number(values.eta) } : {}),
+};
+for (const [k, v] of Object.entries(presetOverrides)) if (!Number.isFinite(v)) throw new Error(`--${k}: a number, please.`);
 const subjects = Number(values.subjects);
 const slicesPerSubject = Number(values.slices);
 const firstSeed = Number(values.seed);
@@ -207,7 +217,7 @@ for (let s = 0; s < subjects; s++) {
       }
       for (const m of methods) {
         const t = performance.now();
-        const out = await inpaintMasked({ image, brainMask: brainK, above, below, mask, width: SIZE, height: SIZE }, { method: m.method, preset: values.preset as PresetName, seed: seed * 1000 + k });
+        const out = await inpaintMasked({ image, brainMask: brainK, above, below, mask, width: SIZE, height: SIZE }, { method: m.method, preset: values.preset as PresetName, presetOverrides, seed: seed * 1000 + k });
         const ms = performance.now() - t;
         const q = inpaintingQuality(image, out.values, mask, { width: SIZE, height: SIZE }, { input: 'windowed', window: stack.transform.window });
         samples.push({ method: m.name, kind, seed, slice: k, pixels: q.pixels, mae255: q.mae255, maeHu: q.maeHu, psnrDb: q.psnrDb, ssim: q.ssim, ms });
@@ -245,7 +255,7 @@ const header = ['method', 'mask', 'n', 'px', 'MAE255', 'MAE HU', 'PSNR dB', 'SSI
 const table = rows.map((r) => [r.method, r.kind, String(r.masks), String(r.meanPixels), cell(r.summary.mae255, 2), cell(r.summary.maeHu, 2), cell(r.summary.psnrDb, 2), cell(r.summary.ssim, 3), cell(r.summary.ms, 0)]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-console.log(`Inpainting quality inside the mask, healthy phantoms seeds ${firstSeed}-${firstSeed + subjects - 1}, ${slicesPerSubject} slices each; median (mean) over masks`);
+console.log(`Inpainting quality inside the mask, healthy phantoms seeds ${firstSeed}-${firstSeed + subjects - 1}, ${slicesPerSubject} slices each; median (mean) over masks${Object.keys(presetOverrides).length ? `; preset ${values.preset} with ${JSON.stringify(presetOverrides)}` : ''}`);
 console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of table) console.log(line(row));
@@ -264,6 +274,7 @@ writeFileSync(
       slicesPerSubject,
       brainMask: values.mask,
       preset: model ? values.preset : null,
+      presetOverrides: model ? presetOverrides : null,
       model: model ? { id: model.manifest.id, version: model.manifest.version, sha256: model.manifest.sha256 } : null,
       totalSeconds: totalS,
       rows,

@@ -5,6 +5,7 @@ import { encode as encodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/main/cli/main';
 import { readNifti, writeNifti } from '../../../src/main/core/io/index';
+import { PRESETS } from '../../../src/main/core/inpaint/presets';
 import type { Volume } from '../../../src/main/core/volume';
 import { simpleHead } from '../preprocess/simple-head';
 
@@ -69,7 +70,7 @@ describe('CLI inpaint', () => {
     expect(res.method).toBe('diffusion');
     expect(res.device.active).toBe('cpu');
     expect(res.slicesInpainted).toBe(1);
-    expect(res.networkCalls).toBe(3);
+    expect(res.networkCalls).toBe(PRESETS.fast.steps);
     expect(res.filledByDiffusion).toBe(144);
     expect(res.filledByClassical).toBe(3);
     const out = await readNifti(join(dir, 'head-out.nii.gz'));

@@ -71,7 +71,7 @@ for a single slice). Other voxels are copied unchanged.
   --out FILE              .nii, .nii.gz or .png
   --method M              diffusion (default), biharmonic, harmonic, linear or nearest
   --model ID              diffusion model in the models folder (default ${DEFAULT_MODEL_ID})
-  --preset P              fast (default, 3 network calls per slice) or reference (the published
+  --preset P              fast (default, one DDIM step: a few network calls per slice) or reference (the published
                           sampler, 2,410 calls per slice: minutes per slice on a CPU)
   --device D              auto (default), cpu, webgpu or cuda
   --seed N                random seed of the diffusion sampler (default 0)
