@@ -68,7 +68,7 @@ function benchDetectionTable(b: BenchDetection): string[] {
   const lines = [
     `\`npm run bench:detect\`, ${b.casesPerType} synthetic case(s) per lesion type, ${b.full ? 'every slice' : 'the lesion slices ±2'} analysed; Dice at the best threshold and AUPRC/AUROC over brain voxels; lesion sensitivity and false positives per scan at the absolute cut 0.25 and at z = 3.5 against the method's healthy reference; measured ${b.date.slice(0, 10)}.`,
     '',
-    '| type | method | best Dice | AUPRC | AUROC | sens. / FP at 0.25 | default cut | sens. / FP there |',
+    '| type | method | best Dice | AUPRC | AUROC | sens. / FP at 0.25 | second cut | sens. / FP there |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |',
   ];
   const types = [...new Set(b.rows.map((r) => r.type))];
