@@ -13,7 +13,10 @@ import { sampleReview } from '../report/helpers';
 import { simpleHead } from '../preprocess/simple-head';
 
 const out = mkdtempSync(join(tmpdir(), 'inpaint-ct-export-cli-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+  if (head) rmSync(head.root, { recursive: true, force: true });
+});
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI's JSON, checked field by field
 async function cli(args: string[]): Promise<{ code: number; json: Record<string, any>; err: string }> {

@@ -17,7 +17,10 @@ import { hasTool, sampleReview } from '../report/helpers';
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 const dciodvfy = hasTool('dciodvfy', '-version');
 const out = mkdtempSync(join(tmpdir(), 'inpaint-ct-export-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+  if (head) rmSync(head.root, { recursive: true, force: true });
+});
 
 let head: HeadRun;
 let source: ExportSource;

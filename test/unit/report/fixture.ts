@@ -9,6 +9,8 @@ import type { Volume } from '../../../src/main/core/volume';
 import { simpleHead } from '../preprocess/simple-head';
 
 export interface HeadRun {
+  /** The temporary folder holding everything below; the test removes it when done. */
+  root: string;
   /** The analysis folder. */
   dir: string;
   /** The DICOM series the analysis read. */
@@ -45,5 +47,5 @@ export async function analysedDicomHead(): Promise<HeadRun> {
   const dir = join(root, 'run');
   const reading = readingSettingsSchema.parse({ strategy: { kind: 'absolute', value: 0.22 }, minSizeMl: 0.4 });
   await runAnalysisToDir(volume, dir, reading, { inpainter: { kind: 'classical', method: 'linear' }, modelsDir: join(root, 'no-models') });
-  return { dir, dicomDir, volume };
+  return { root, dir, dicomDir, volume };
 }

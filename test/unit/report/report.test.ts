@@ -15,7 +15,10 @@ import { hasTool, sampleReview } from './helpers';
 
 const poppler = hasTool('pdftoppm') && hasTool('pdftotext');
 const out = mkdtempSync(join(tmpdir(), 'inpaint-ct-pdf-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+  if (head) rmSync(head.root, { recursive: true, force: true });
+});
 
 let head: HeadRun;
 let source: ExportSource;
