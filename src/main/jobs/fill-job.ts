@@ -15,10 +15,11 @@ import { voxelVolumeMl, type Volume } from '../core/volume';
 import { modelsDir } from '../paths';
 import { stageVolume, type ImportJobResult } from './import-job';
 import type { JobContext } from './types';
+import { loadVolumeRef, type VolumeRef } from './volume-ref';
 
 export interface FillJobParams {
   sourceSeriesId: string;
-  volume: Omit<Volume, 'data'> & { voxelsFile: string };
+  volume: VolumeRef;
   /** uint8 mask on the series grid, written by the main thread before the job starts. */
   maskFile: string;
   method: FillMethodName;
@@ -36,9 +37,7 @@ export const FILL_MASK_FILE = 'fill-mask.u8';
 
 export async function runFillJob(params: FillJobParams, ctx: JobContext): Promise<ImportJobResult> {
   const started = performance.now();
-  const bytes = await readFile(params.volume.voxelsFile);
-  const { voxelsFile: _file, ...geometry } = params.volume;
-  const source: Volume = { ...geometry, data: new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2) };
+  const source = await loadVolumeRef(params.volume);
   const mask = new Uint8Array(await readFile(params.maskFile));
   const fill = await fillMasked(source, mask, {
     method: params.method,

@@ -74,8 +74,6 @@ export class AnalysisService {
     if (series.intensityUnit !== 'HU') {
       throw new AppError('NOT_CT', `This series holds ${series.modality || 'non-CT'} intensities, not CT Hounsfield units; the analysis needs CT.`);
     }
-    const files = this.deps.library.getSeriesFiles(params.seriesId);
-    const volume = await this.deps.library.loadVolume(params.seriesId);
     const references = await loadHealthyReferences(this.modelsDir(), params.inpainter);
     const reading = params.reading ?? this.savedReading(params.seriesId) ?? defaultReading();
     // A z-score needs a healthy reference: say so now, not after minutes of inpainting.
@@ -84,7 +82,7 @@ export class AnalysisService {
     const stagingDir = join(this.deps.dataDir, 'staging', `run-${runId}`);
     const jobParams: AnalysisJobParams = {
       seriesId: params.seriesId,
-      volume: { dims: volume.dims, spacing: volume.spacing, origin: volume.origin, direction: volume.direction, intensityUnit: volume.intensityUnit, meta: volume.meta, warnings: volume.warnings, voxelsFile: join(this.deps.dataDir, files.voxelsFile) },
+      volume: this.deps.library.volumeRef(params.seriesId),
       inpainter: params.inpainter,
       reading,
       seed: params.seed,

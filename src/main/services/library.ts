@@ -11,7 +11,7 @@ import type { LibraryRepository, NewSeriesRecord } from '../storage/repositories
 import type { EventBus } from './events';
 import type { JobManager } from './jobs';
 import type { Volume, Vec3 } from '../core/volume';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { decodeMaskRuns, encodeMaskRuns } from '../../shared/mask-rle';
 import type { FillMethodName } from '../../shared/types';
 import { scanInputs } from '../core/io/index';
@@ -19,6 +19,7 @@ import { readManifest } from '../core/inpaint/model';
 import type { DeviceRequest } from '../core/inpaint/runtime';
 import { binaryMask, checkMaskGrid } from '../core/pipeline/fill';
 import type { FillJobParams } from '../jobs/fill-job';
+import { loadVolumeRef, type VolumeRef } from '../jobs/volume-ref';
 import { modelsDir } from '../paths';
 
 export interface ImportSummary {
@@ -50,14 +51,11 @@ export class LibraryService {
     return { voxelsFile: s.voxelsFile, thumbnailFile: s.thumbnailFile };
   }
 
-  /** The series as a core Volume (voxels read from its file). */
-  async loadVolume(seriesId: string): Promise<Volume> {
+  /** The series' geometry and metadata with the path of its voxels, for a job (no voxels read). */
+  volumeRef(seriesId: string): VolumeRef {
     const s = this.deps.repo.getSeries(seriesId);
     if (!s) throw new AppError('NOT_FOUND', 'That series is not in the library (it may have been deleted).');
-    const bytes = await readFile(join(this.deps.dataDir, s.voxelsFile));
-    const data = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
     return {
-      data,
       dims: s.dims,
       spacing: s.spacing,
       origin: s.origin,
@@ -65,7 +63,13 @@ export class LibraryService {
       intensityUnit: s.intensityUnit,
       meta: s.meta,
       warnings: s.warnings as Volume['warnings'],
+      voxelsFile: join(this.deps.dataDir, s.voxelsFile),
     };
+  }
+
+  /** The series as a core Volume (voxels read from its file). */
+  loadVolume(seriesId: string): Promise<Volume> {
+    return loadVolumeRef(this.volumeRef(seriesId));
   }
 
   async deleteStudy(studyId: string): Promise<boolean> {
@@ -138,16 +142,14 @@ export class LibraryService {
       if (!params.modelId) throw new AppError('BAD_REQUEST', 'Choose the diffusion model to fill with.');
       await readManifest(modelsDir(), params.modelId);
     }
-    const row = this.deps.repo.getSeries(params.seriesId)!;
     const studyKey = this.deps.repo.studyKeyOfSeries(params.seriesId)!;
     const stagingDir = join(this.deps.dataDir, 'staging', randomUUID());
     await mkdir(stagingDir, { recursive: true });
     const maskFile = join(stagingDir, 'mask.u8');
     await writeFile(maskFile, mask);
-    const volume = await this.loadVolume(params.seriesId);
     const jobParams: FillJobParams = {
       sourceSeriesId: params.seriesId,
-      volume: { dims: volume.dims, spacing: volume.spacing, origin: volume.origin, direction: volume.direction, intensityUnit: volume.intensityUnit, meta: volume.meta, warnings: volume.warnings, voxelsFile: join(this.deps.dataDir, row.voxelsFile) },
+      volume: this.volumeRef(params.seriesId),
       maskFile,
       method: params.method,
       ...(params.method === 'diffusion' ? { modelId: params.modelId, preset: params.preset, device: params.device } : {}),
