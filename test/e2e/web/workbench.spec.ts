@@ -110,7 +110,7 @@ test('paint a mask, fill it with the diffusion model, compare, export and open t
   await expect(size).toHaveAttribute('data-voxels', stroked!);
   await page.getByTestId('wb-undo').click();
   await expect(size).toHaveAttribute('data-voxels', '0');
-  await page.getByTestId('wb-radius').fill(String(Math.min(30, Math.ceil(halfExtentMm + 2))));
+  await page.getByTestId('wb-brush-radius').fill(String(Math.min(30, Math.ceil(halfExtentMm + 2))));
   await page.mouse.move(lesion.x, lesion.y);
   await page.mouse.down();
   await page.mouse.up();
@@ -166,7 +166,7 @@ test('paint a mask, fill it with the diffusion model, compare, export and open t
 
   // Painting in the coronal view lays the disc in the coronal plane: with 5 mm slices, a 4 mm
   // radius covers one row of about 17 voxels there, where an axial disc would cover about 250.
-  await page.getByTestId('wb-radius').fill('4');
+  await page.getByTestId('wb-brush-radius').fill('4');
   const coronal = page.getByTestId('viewport-coronal');
   const cbox = (await coronal.boundingBox())!;
   await page.mouse.move(cbox.x + cbox.width * 0.5, cbox.y + cbox.height * 0.5);

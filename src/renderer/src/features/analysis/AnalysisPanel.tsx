@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useApi } from '../../api/context';
-import type { InpainterInfo, ModelInfo, RunInfo } from '../../../../shared/types';
+import type { InpainterInfo, RunInfo } from '../../../../shared/types';
+import { useInpaintingModels } from '../../api/useInpaintingModels';
 
 type InpainterKind = 'diffusion' | 'biharmonic' | 'harmonic' | 'linear' | 'nearest';
 
@@ -57,23 +58,16 @@ function Provenance({ run }: { run: RunInfo }) {
 
 export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; selectedRunId: string | null; onSelectRun: (id: string) => void }) {
   const api = useApi();
-  const [models, setModels] = useState<ModelInfo[]>([]);
   const [kind, setKind] = useState<InpainterKind>('diffusion');
   const [modelId, setModelId] = useState<string>('');
   const [preset, setPreset] = useState<'fast' | 'reference'>('fast');
   const [device, setDevice] = useState<'auto' | 'cpu' | 'webgpu' | 'cuda'>('auto');
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    api.call('models.list', {}).then((list) => {
-      const inpainting = list.filter((m) => m.kind === 'inpainting');
-      setModels(inpainting);
-      // Prefer the shipped model over test models.
-      const preferred = inpainting.find((m) => m.id === 'healthy-brain-ddpm') ?? inpainting[0];
-      if (preferred) setModelId((cur) => cur || preferred.id);
-      else setKind((k) => (k === 'diffusion' ? 'biharmonic' : k));
-    }, (e: Error) => setError(e.message));
-  }, [api]);
+  const models = useInpaintingModels((preferredId) => {
+    if (preferredId) setModelId((cur) => cur || preferredId);
+    else setKind((k) => (k === 'diffusion' ? 'biharmonic' : k));
+  }, setError);
 
   async function start() {
     setError(null);

@@ -128,6 +128,8 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
 
   const workbench = mode === 'workbench';
   const drawing = workbench && wbBrush.active;
+  // The brush in use takes the pointer from the viewer's own tools: the workbench's or the review's.
+  const brushing = workbench ? drawing : brush.active;
   function paintFillMask() {
     const c = cursor.current;
     if (!c) return;
@@ -196,8 +198,8 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
   return (
     <div className="reading" data-testid="reading-workspace">
       <div
-        className={`viewer-host${(workbench ? drawing : brush.active) ? ' brushing' : ''}`}
-        data-brush={workbench ? (drawing ? wbBrush.mode : 'off') : brush.active ? brush.mode : 'off'}
+        className={`viewer-host${brushing ? ' brushing' : ''}`}
+        data-brush={brushing ? (workbench ? wbBrush.mode : brush.mode) : 'off'}
         onPointerDownCapture={(e) => {
           if (e.button !== 0) return;
           painting.current = true;
@@ -216,29 +218,17 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
           painting.current = false;
         }}
       >
-        {workbench ? (
-          <Viewer
-            seriesId={series.id}
-            labelMask={fillMask.mask ?? undefined}
-            labelColors={FILL_MASK_COLORS}
-            brainMask={layers.brainMask ?? undefined}
-            alternateImages={fillAlternates}
-            onCursor={(c) => (cursor.current = c)}
-            externalTool={drawing}
-          />
-        ) : (
-          <Viewer
-            seriesId={series.id}
-            scoreMap={scoreMap}
-            labelMask={labels}
-            labelColors={labelColors}
-            brainMask={layers.brainMask ?? undefined}
-            alternateImages={alternates}
-            focus={focus}
-            onCursor={(c) => (cursor.current = c)}
-            externalTool={brush.active}
-          />
-        )}
+        <Viewer
+          seriesId={series.id}
+          scoreMap={workbench ? undefined : scoreMap}
+          labelMask={workbench ? (fillMask.mask ?? undefined) : labels}
+          labelColors={workbench ? FILL_MASK_COLORS : labelColors}
+          brainMask={layers.brainMask ?? undefined}
+          alternateImages={workbench ? fillAlternates : alternates}
+          focus={workbench ? undefined : focus}
+          onCursor={(c) => (cursor.current = c)}
+          externalTool={brushing}
+        />
       </div>
       <aside className="side-panel" aria-label="Analysis and reading">
         <div className="panel small series-head">

@@ -2,13 +2,10 @@ import { useState } from 'react';
 import { useApi } from '../../api/context';
 import type { ReviewLesionType, ReviewState, ReviewStatus } from '../../../../shared/types';
 import { downloadFile } from '../../download';
+import { BrushTools, type BrushToolState } from '../brush/BrushTools';
 
-export interface BrushSettings {
-  active: boolean;
+export interface BrushSettings extends BrushToolState {
   target: 'lesion' | 'brain';
-  mode: 'paint' | 'erase';
-  radiusMm: number;
-  sphere: boolean;
   /** Paint into this lesion; null: each stroke starts a new lesion. */
   label: number | null;
 }
@@ -71,24 +68,12 @@ export function ReviewPanel(props: {
       <h3>
         Review <span className="small muted">frozen at {r.threshold?.description}</span>
       </h3>
-      <div className="row wrap">
-        <button aria-pressed={b.active && b.mode === 'paint'} onClick={() => setBrush({ active: !(b.active && b.mode === 'paint'), mode: 'paint' })} data-testid="brush-paint" title="Paint where you click in a slice view">
-          Brush
-        </button>
-        <button aria-pressed={b.active && b.mode === 'erase'} onClick={() => setBrush({ active: !(b.active && b.mode === 'erase'), mode: 'erase' })} data-testid="brush-erase" title="Erase where you click in a slice view">
-          Eraser
-        </button>
+      <BrushTools brush={b} onChange={setBrush} testIdPrefix="brush" defaultRadiusMm={DEFAULT_BRUSH.radiusMm}>
         <select value={b.target} onChange={(e) => setBrush({ target: e.target.value as BrushSettings['target'] })} aria-label="Brush edits" data-testid="brush-target">
           <option value="lesion">Lesion mask</option>
           <option value="brain">Brain mask</option>
         </select>
-        <label className="small">
-          <input type="number" min={0.5} max={30} step={0.5} value={b.radiusMm} onChange={(e) => setBrush({ radiusMm: Math.min(30, Math.max(0.5, Number(e.target.value) || 3)) })} style={{ width: 52 }} aria-label="Brush radius in mm" /> mm
-        </label>
-        <label className="small" title="A sphere across slices instead of a disc in one slice">
-          <input type="checkbox" checked={b.sphere} onChange={(e) => setBrush({ sphere: e.target.checked })} /> 3D
-        </label>
-      </div>
+      </BrushTools>
       {b.target === 'lesion' && b.mode === 'paint' && (
         <div className="small">
           Paint into:{' '}

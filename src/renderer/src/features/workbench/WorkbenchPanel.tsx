@@ -1,16 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApi, useJobs } from '../../api/context';
 import { decodeMaskRuns, encodeMaskRuns } from '../../../../shared/mask-rle';
-import type { FillMethodName, FillProvenance, ModelInfo, SeriesSummary } from '../../../../shared/types';
+import type { FillMethodName, FillProvenance, SeriesSummary } from '../../../../shared/types';
+import { useInpaintingModels } from '../../api/useInpaintingModels';
 import { downloadFile } from '../../download';
+import { BrushTools, type BrushToolState } from '../brush/BrushTools';
 import type { FillMaskEditor } from './useFillMask';
 
-export interface WorkbenchBrush {
-  active: boolean;
-  mode: 'paint' | 'erase';
-  radiusMm: number;
-  sphere: boolean;
-}
+export type WorkbenchBrush = BrushToolState;
 
 export const DEFAULT_WORKBENCH_BRUSH: WorkbenchBrush = { active: true, mode: 'paint', radiusMm: 4, sphere: false };
 
@@ -46,7 +43,6 @@ export function WorkbenchPanel(props: {
 }) {
   const api = useApi();
   const jobs = useJobs();
-  const [models, setModels] = useState<ModelInfo[]>([]);
   const [method, setMethod] = useState<FillMethodName>('diffusion');
   const [modelId, setModelId] = useState('');
   const [preset, setPreset] = useState<'fast' | 'reference'>('fast');
@@ -61,18 +57,10 @@ export function WorkbenchPanel(props: {
   const setBrush = (patch: Partial<WorkbenchBrush>) => onBrush({ ...brush, ...patch });
   const voxelMl = (props.series.spacing[0] * props.series.spacing[1] * props.series.spacing[2]) / 1000;
 
-  useEffect(() => {
-    api.call('models.list', {}).then(
-      (list) => {
-        const inpainting = list.filter((m) => m.kind === 'inpainting');
-        setModels(inpainting);
-        const preferred = inpainting.find((m) => m.id === 'healthy-brain-ddpm') ?? inpainting[0];
-        if (preferred) setModelId((cur) => cur || preferred.id);
-        else setMethod((m) => (m === 'diffusion' ? 'biharmonic' : m));
-      },
-      (e: Error) => setError(e.message),
-    );
-  }, [api]);
+  const models = useInpaintingModels((preferredId) => {
+    if (preferredId) setModelId((cur) => cur || preferredId);
+    else setMethod((m) => (m === 'diffusion' ? 'biharmonic' : m));
+  }, setError);
 
   const job = jobs.find((j) => j.id === jobId) ?? null;
   useEffect(() => {
@@ -161,20 +149,7 @@ export function WorkbenchPanel(props: {
       <h3>Inpainting workbench</h3>
       <p className="small muted">Paint the region to fill in a slice view (or import a mask on this series' grid), then fill it with healthy-looking tissue. The result is a new series of this study; the original is not changed.</p>
 
-      <div className="row wrap">
-        <button aria-pressed={brush.active && brush.mode === 'paint'} onClick={() => setBrush({ active: !(brush.active && brush.mode === 'paint'), mode: 'paint' })} data-testid="wb-brush-paint" title="Paint the mask where you drag in a slice view">
-          Brush
-        </button>
-        <button aria-pressed={brush.active && brush.mode === 'erase'} onClick={() => setBrush({ active: !(brush.active && brush.mode === 'erase'), mode: 'erase' })} data-testid="wb-brush-erase" title="Erase the mask where you drag in a slice view">
-          Eraser
-        </button>
-        <label className="small">
-          <input type="number" min={0.5} max={30} step={0.5} value={brush.radiusMm} onChange={(e) => setBrush({ radiusMm: Math.min(30, Math.max(0.5, Number(e.target.value) || 4)) })} style={{ width: 52 }} aria-label="Brush radius in mm" data-testid="wb-radius" /> mm
-        </label>
-        <label className="small" title="Paint a sphere through neighbouring slices instead of a disc in one slice">
-          <input type="checkbox" checked={brush.sphere} onChange={(e) => setBrush({ sphere: e.target.checked })} /> 3D
-        </label>
-      </div>
+      <BrushTools brush={brush} onChange={setBrush} testIdPrefix="wb-brush" defaultRadiusMm={DEFAULT_WORKBENCH_BRUSH.radiusMm} />
       <div className="row wrap">
         <button onClick={() => mask.undo()} disabled={mask.undoDepth === 0} data-testid="wb-undo">
           Undo
