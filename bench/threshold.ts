@@ -137,7 +137,7 @@ function sweep(name: string, base: Omit<ThresholdSettings, 'strategy'>, band: [n
   }
   rows.push({
     case: name,
-    settings: `${base.connectivity ?? 26}-conn, ${base.polarity ?? 'any'}, min ${base.minSizeMl ?? 0} mL${base.borderErosion ? `, erode ${base.borderErosion.distance} ${base.borderErosion.unit} ${base.borderErosion.mode}` : ''}, p${band[0]}-p${band[1]}`,
+    settings: `${base.connectivity ?? 26}-conn, ${base.polarity ?? 'any'}, min ${base.minSizeMl ?? 0} mL${base.borderErosion ? `, erode ${base.borderErosion.distance} ${base.borderErosion.unit} ${base.borderErosion.mode}` : ''}${base.extent === 'half-contrast' ? ', half-contrast outline' : ''}, p${band[0]}-p${band[1]}`,
     firstMs,
     dragMedianMs: median(drag),
     dragMaxMs: Math.max(...drag),
@@ -153,7 +153,10 @@ sweep('lesion range', { connectivity: 26, minSizeMl: 0.05 }, [97, 99.9]);
 sweep('lesion range', { connectivity: 6, minSizeMl: 0.05 }, [97, 99.9]);
 sweep('lesion range', { connectivity: 26, polarity: 'split', minSizeMl: 0.05 }, [97, 99.9]);
 sweep('lesion range', { connectivity: 26, minSizeMl: 0.05, borderErosion: { distance: 3, unit: 'mm', mode: '2d' } }, [97, 99.9]);
+// The app's default reading: hyper/hypo apart, each lesion outlined at half its own contrast.
+sweep('lesion range', { connectivity: 26, polarity: 'split', minSizeMl: 0.05, extent: 'half-contrast' }, [97, 99.9]);
 sweep('low thresholds', { connectivity: 26, minSizeMl: 0 }, [50, 90]);
+sweep('low thresholds', { connectivity: 26, polarity: 'split', minSizeMl: 0.05, extent: 'half-contrast' }, [50, 90]);
 sweep('whole brain', { connectivity: 26, minSizeMl: 0 }, [0, 10]);
 
 const round = (x: number, d: number) => +x.toFixed(d);

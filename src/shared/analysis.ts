@@ -24,16 +24,32 @@ export const readingSettingsSchema = z
     borderErosionMm: z.number().min(0).max(20).default(2),
     polarity: z.enum(['any', 'split', 'hyper', 'hypo']).default('split'),
     connectivity: z.union([z.literal(6), z.literal(26)]).default(26),
+    /**
+     * How far a lesion reaches once detected: 'threshold' = exactly its voxels above the cut;
+     * 'half-contrast' = grown to the outline at half its own median residual (volumetry that does
+     * not depend on the cut or on the lesion's density).
+     */
+    extent: z.enum(['threshold', 'half-contrast']).default('half-contrast'),
   })
   .strict();
 
 export type ReadingSettings = z.output<typeof readingSettingsSchema>;
+
+/**
+ * A reading saved before lesions had an extent setting was read at the threshold: it keeps that
+ * meaning, so a stored run or review shows the same lesions after an update. Only for readings
+ * read back from storage; new readings get the schema's default.
+ */
+export function withStoredExtent(saved: unknown): unknown {
+  return saved && typeof saved === 'object' && !Array.isArray(saved) && !('extent' in saved) ? { ...saved, extent: 'threshold' } : saved;
+}
 export type ReadingSettingsInput = z.input<typeof readingSettingsSchema>;
 
 /**
  * Defaults: absolute residual, max over scales, cut at 0.25 of the brain window (a repainted
  * voxel 20 HU away from the scan), lesions from 0.05 mL, a 2 mm border erosion against the
- * skull's partial volume, and hyper- and hypodense voxels kept in separate lesions.
+ * skull's partial volume, hyper- and hypodense voxels kept in separate lesions, and each lesion
+ * outlined at half its own contrast.
  */
 export const DEFAULT_READING_SETTINGS: ReadingSettings = readingSettingsSchema.parse({});
 

@@ -65,6 +65,22 @@ describe('database migrations', () => {
     after.close();
   });
 
+  it('keeps readings saved before lesion outlines existed at the threshold extent', () => {
+    const file = tmpDb();
+    const v3 = openDatabase(file, MIGRATIONS.filter((m) => m.version <= 3));
+    const put = v3.prepare(`INSERT INTO settings (key, value_json, updated_at) VALUES (?, ?, 'then')`);
+    put.run('reading:default', JSON.stringify({ metric: 'absolute', strategy: { kind: 'absolute', value: 0.3 } }));
+    put.run('reading:series:s1', JSON.stringify({ extent: 'half-contrast' }));
+    put.run('viewer:s1', JSON.stringify({ zoom: 2 }));
+    v3.close();
+    const db = openDatabase(file);
+    const get = (key: string) => JSON.parse((db.prepare(`SELECT value_json FROM settings WHERE key = ?`).get(key) as { value_json: string }).value_json);
+    expect(get('reading:default')).toEqual({ metric: 'absolute', strategy: { kind: 'absolute', value: 0.3 }, extent: 'threshold' });
+    expect(get('reading:series:s1')).toEqual({ extent: 'half-contrast' });
+    expect(get('viewer:s1')).toEqual({ zoom: 2 });
+    db.close();
+  });
+
   it('is a no-op when already current', () => {
     const db = openDatabase(':memory:');
     expect(migrate(db)).toEqual({ from: latest, to: latest });

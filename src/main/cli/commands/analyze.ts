@@ -23,6 +23,7 @@ export const READING_OPTIONS = {
   'erode-mm': { type: 'string' },
   polarity: { type: 'string' },
   connectivity: { type: 'string' },
+  extent: { type: 'string' },
 } as const;
 
 export const READING_USAGE = `Reading options (defaults: absolute residual, max fusion, --threshold 0.25):
@@ -35,7 +36,9 @@ export const READING_USAGE = `Reading options (defaults: absolute residual, max 
   --min-size-ml V                  drop lesions smaller than V mL (default 0.05)
   --erode-mm V                     erode the brain border by V mm first (default 2)
   --polarity any|split|hyper|hypo  which residual signs form lesions (default split)
-  --connectivity 6|26              voxel connectivity of a lesion (default 26)`;
+  --connectivity 6|26              voxel connectivity of a lesion (default 26)
+  --extent half-contrast|threshold outline each lesion at half its own contrast (default)
+                                   or keep exactly its voxels above the cut`;
 
 type ReadingValues = Partial<Record<keyof typeof READING_OPTIONS, string>>;
 
@@ -53,6 +56,7 @@ export function readingFromArgs(values: ReadingValues, base?: ReadingSettings): 
   if (values['erode-mm'] !== undefined) input.borderErosionMm = requireNumber(values['erode-mm'], '--erode-mm', { min: 0, max: 20 });
   if (values.polarity !== undefined) input.polarity = values.polarity as ReadingSettings['polarity'];
   if (values.connectivity !== undefined) input.connectivity = requireNumber(values.connectivity, '--connectivity') as 6 | 26;
+  if (values.extent !== undefined) input.extent = values.extent as ReadingSettings['extent'];
   const parsed = readingSettingsSchema.safeParse(input);
   if (!parsed.success) {
     const i = parsed.error.issues[0];

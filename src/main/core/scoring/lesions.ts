@@ -25,6 +25,7 @@ import { ComponentTree, rankOfVoxels } from './component-tree';
 import { checkConnectivity, neighbourSteps, type Connectivity } from './components';
 import { borderDistance, erosionKey, erosionLimit, type BorderErosion } from './distance';
 import { sortScoresDescending } from './score-sort';
+import { Delineator, type LesionExtent } from './delineate';
 import { countAtLeast, quantileSorted, resolveThreshold, type ResolvedThreshold, type ThresholdStrategy } from './threshold';
 
 export type LesionSign = 'hyper' | 'hypo' | 'unknown';
@@ -78,6 +79,12 @@ export interface ThresholdSettings {
    * the median HU of the (eroded) brain. Falls back to the other when its volume is missing.
    */
   signBy?: 'residual' | 'hu';
+  /**
+   * How far a lesion reaches: 'threshold' (default here) keeps exactly its voxels above the cut;
+   * 'half-contrast' grows each one to half its own median residual (delineate.ts). Needs the
+   * signed residual; without it lesions keep the threshold extent.
+   */
+  extent?: LesionExtent;
   /** Also return the histogram of the (eroded) brain scores with this many bins, for the slider. */
   histogramBins?: number;
 }
@@ -95,6 +102,10 @@ export interface ThresholdResult {
   brainVoxels: number;
   /** Voxels at or above the threshold (after polarity), before the size filter. */
   candidateVoxels: number;
+  /** The extent the lesions have (half-contrast falls back to threshold without a signed residual). */
+  extent: LesionExtent;
+  /** Voxels the half-contrast outline added to the lesions above the cut. */
+  grownVoxels: number;
   lesionVoxels: number;
   lesionVolumeMl: number;
   /** Components dropped by the minimum size. */
@@ -263,6 +274,9 @@ export class ThresholdEngine {
   private readonly inputs: { score: ArrayLike<number>; hu: ArrayLike<number> | null; signed: ArrayLike<number> | null; brainMask: ArrayLike<number> };
   private lastOrder: Int32Array | null = null;
   private lastCount = 0;
+  private readonly delineator = new Delineator();
+  /** Voxels the previous call's delineation labelled (a view into the delineator's queue). */
+  private lastGrown: Int32Array | null = null;
   private readonly treeFraction: number;
   private readonly treeStepVoxels: number;
 
@@ -375,11 +389,15 @@ export class ThresholdEngine {
     const labels = this.labels;
     if (this.lastOrder) {
       // Scattered writes cost a cache miss each; past a few percent of the grid a memset is cheaper.
-      if (this.lastCount > labels.length >>> 5) labels.fill(0);
+      const grownBefore = this.lastGrown?.length ?? 0;
+      if (this.lastCount + grownBefore > labels.length >>> 5) labels.fill(0);
       else {
         const prev = this.lastOrder;
         for (let r = 0; r < this.lastCount; r++) labels[prev[r]] = 0;
+        const grown = this.lastGrown;
+        for (let r = 0; r < grownBefore; r++) labels[grown![r]] = 0;
       }
+      this.lastGrown = null;
     }
     const m = countAtLeast(sub.scores, threshold.value);
     // Smallest voxel count whose volume reaches the minimum (tolerant of mL rounding).
@@ -393,11 +411,40 @@ export class ThresholdEngine {
     const outcome = method === 'tree' ? this.labelByTree(sub, tree, m, minVoxels) : this.labelByScan(index, threshold.value, minVoxels, connectivity, polarity);
     this.lastOrder = sub.order;
     this.lastCount = m;
-    const { components, dropped, lesionVoxels } = outcome;
+    const { components, dropped } = outcome;
+    let { lesionVoxels } = outcome;
     const { hu, signed } = sub;
     const { count, peakVoxel, peakScore, box, sums } = this.stats;
     const [nx, ny] = this.dims;
     const plane = nx * ny;
+    const extent = settings.extent === 'half-contrast' && this.inputs.signed ? 'half-contrast' : 'threshold';
+    let grownVoxels = 0;
+    if (extent === 'half-contrast' && components > 0) {
+      const inputs = this.inputs;
+      const grown = this.delineator.run({
+        labels,
+        components,
+        candidates: sub.order,
+        candidateCount: m,
+        signed: inputs.signed!,
+        signedSums: (c) => sums[6 * c + 2],
+        member: this.memberMask(index),
+        brainMask: inputs.brainMask,
+        dims: this.dims,
+        spacing: this.spacing,
+        connectivity,
+      });
+      this.lastGrown = grown.grown;
+      grownVoxels = grown.grownCount;
+      for (let r = 0; r < grown.grownCount; r++) {
+        const v = grown.grown[r];
+        const k = (v / plane) | 0;
+        const rem = v - k * plane;
+        const j = (rem / nx) | 0;
+        this.stats.add(labels[v], rem - j * nx, j, k, v, Math.fround(inputs.score[v]), inputs.hu ? Math.fround(inputs.hu[v]) : 0, Math.fround(inputs.signed![v]));
+      }
+      lesionVoxels += grownVoxels;
+    }
 
     const signBy = settings.signBy ?? 'residual';
     const useHu = hu !== null && (signBy === 'hu' || signed === null);
@@ -438,6 +485,8 @@ export class ThresholdEngine {
       lesions,
       brainVoxels: index.scores.length,
       candidateVoxels: m,
+      extent,
+      grownVoxels,
       lesionVoxels,
       lesionVolumeMl: lesionVoxels * this.voxelMl,
       droppedComponents: dropped,

@@ -131,6 +131,13 @@ export function ThresholdPanel(props: {
           <option value="hyper">Hyperdense only</option>
           <option value="hypo">Hypodense only</option>
         </select>
+        <label htmlFor="extent" title="The threshold finds lesions. Half-contrast then outlines each one where its difference from the healthy estimate falls to half of its own typical value, so its volume does not depend on the threshold or on how dense it is.">
+          Lesion outline
+        </label>
+        <select id="extent" data-testid="extent" value={reading.extent} onChange={(e) => set({ extent: e.target.value as ReadingSettings['extent'] })}>
+          <option value="half-contrast">At half its own contrast</option>
+          <option value="threshold">At the threshold</option>
+        </select>
       </div>
       {props.error && (
         <div className="error-text small" role="alert">
