@@ -91,6 +91,8 @@ export const contract = {
         timepoints: z.number().int().min(1).max(10).default(1),
         intervalDays: z.number().min(0.5).max(365).default(3),
         slices: z.number().int().min(1).max(120).default(36),
+        /** Volume change per day of every lesion (0.15 = +15%/day, e.g. haematoma expansion); default: drawn from the seed. */
+        growthPerDay: z.number().min(-0.5).max(0.5).optional(),
       })
       .strict(),
     'Generate a synthetic head CT with lesions (and timepoints) as a study in the library.',

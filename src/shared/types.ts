@@ -224,6 +224,16 @@ export interface ReviewState {
   startedBy: string | null;
 }
 
+export interface ComparisonTruthLesion {
+  id: string;
+  /** Lesion type code (iph, edema, ...). */
+  type: string;
+  volumeMlA: number;
+  volumeMlB: number;
+  changeMl: number;
+  changePct: number | null;
+}
+
 export interface ComparisonResult {
   runA: string;
   runB: string;
@@ -233,6 +243,9 @@ export interface ComparisonResult {
   matching: string;
   /** Days between the studies when both dates are known (B - A). */
   intervalDays: number | null;
+  /** Acquisition dates (YYYYMMDD) of each side's series, which may differ within one study. */
+  dateA: string | null;
+  dateB: string | null;
   rows: {
     labelA: number | null;
     labelB: number | null;
@@ -242,6 +255,8 @@ export interface ComparisonResult {
     /** Relative change (B - A) / A, null when A is 0. */
     changePct: number | null;
     sign: 'hyper' | 'hypo' | 'unknown';
+    /** The generated lesion this row's lesions overlap most (synthetic timepoints of one case only). */
+    truthId: string | null;
   }[];
   totalMlA: number;
   totalMlB: number;
@@ -250,6 +265,9 @@ export interface ComparisonResult {
   /** Whether each side's volumes come from a reviewed mask. */
   reviewedA: boolean;
   reviewedB: boolean;
-  /** Generated lesion volumes when both series are synthetic (ground truth for checking). */
-  truth: { totalMlA: number; totalMlB: number } | null;
+  /**
+   * Generated lesion volumes when both series are synthetic (ground truth for checking); per
+   * generated lesion (a haematoma and its oedema are two) when both are timepoints of one case.
+   */
+  truth: { totalMlA: number; totalMlB: number; lesions: ComparisonTruthLesion[] } | null;
 }

@@ -57,7 +57,8 @@ export interface VolumeMeta {
     seed: number;
     day: number;
     timepoint: number;
-    lesions: { id: string; type: string; volumeMl: number; densityHu: number }[];
+    /** label: the value of the lesion's voxels in the series' truth labels (absent in series made before it was recorded). */
+    lesions: { id: string; type: string; label?: number; volumeMl: number; densityHu: number }[];
     midlineShiftMm: number;
   };
 }

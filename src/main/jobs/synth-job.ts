@@ -19,6 +19,8 @@ export interface SynthJobParams {
   timepoints: number;
   intervalDays: number;
   slices: number;
+  /** Volume change per day of every lesion; undefined = drawn from the seed. */
+  growthPerDay?: number;
   stagingDir: string;
 }
 
@@ -29,11 +31,14 @@ function studyDate(day: number): string {
 }
 
 export async function runSynthJob(params: SynthJobParams, ctx: JobContext): Promise<ImportJobResult> {
-  const c = generateCase({ seed: params.seed, lesions: params.lesions, timepoints: params.timepoints, intervalDays: params.intervalDays, slices: params.slices, signal: ctx.signal, onProgress: ctx.onProgress });
+  const lesions = params.growthPerDay === undefined ? params.lesions : params.lesions.map((type) => ({ type, volumeRatePerDay: params.growthPerDay }));
+  const c = generateCase({ seed: params.seed, lesions, timepoints: params.timepoints, intervalDays: params.intervalDays, slices: params.slices, signal: ctx.signal, onProgress: ctx.onProgress });
   await mkdir(params.stagingDir, { recursive: true });
   const staged: ImportJobResult['staged'] = [];
   const lesionText = params.lesions.length ? params.lesions.join('+') : 'healthy';
-  const studyUid = pseudonymousUid(`synthetic-study:${params.seed}:${lesionText}:${params.timepoints}`);
+  // Growth is part of the identity only when chosen, so cases generated before it existed keep their UIDs.
+  const growthKey = params.growthPerDay === undefined ? '' : `:growth ${params.growthPerDay}`;
+  const studyUid = pseudonymousUid(`synthetic-study:${params.seed}:${lesionText}:${params.timepoints}${growthKey}`);
   for (const tp of c.timepoints) {
     throwIfAborted(ctx.signal);
     ctx.onProgress({ stage: 'Saving synthetic series', done: tp.index, total: c.timepoints.length });
@@ -52,7 +57,7 @@ export async function runSynthJob(params: SynthJobParams, ctx: JobContext): Prom
         seed: params.seed,
         day: tp.day,
         timepoint: tp.index,
-        lesions: tp.lesions.map((l) => ({ id: l.id, type: l.type, volumeMl: l.volumeMl, densityHu: l.densityHu })),
+        lesions: tp.lesions.map((l) => ({ id: l.id, type: l.type, label: l.index + 1, volumeMl: l.volumeMl, densityHu: l.densityHu })),
         midlineShiftMm: tp.midlineShiftMm,
       },
     } as typeof vol.meta;

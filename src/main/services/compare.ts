@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors';
-import type { ComparisonResult } from '../../shared/types';
+import type { ComparisonResult, ComparisonTruthLesion } from '../../shared/types';
 import { sameGrid, voxelVolumeMl, type Vec3, type Volume } from '../core/volume';
 import type { AnalysisService } from './analysis';
 import type { LibraryService } from './library';
@@ -12,6 +12,8 @@ interface Side {
   reviewed: boolean;
   studyDate: string | null;
   truthMl: number | null;
+  synthetic: NonNullable<Volume['meta']['synthetic']> | null;
+  seriesId: string;
 }
 
 /** Lesions further apart than this between timepoints are not the same lesion. */
@@ -48,6 +50,8 @@ export class CompareService {
         reviewed: true,
         studyDate: meta.studyDate ?? null,
         truthMl,
+        synthetic: meta.synthetic ?? null,
+        seriesId: run.seriesId,
       };
     }
     const at = await this.deps.analysis.labelsFor(runId, run.reading);
@@ -58,6 +62,8 @@ export class CompareService {
       reviewed: false,
       studyDate: meta.studyDate ?? null,
       truthMl,
+      synthetic: meta.synthetic ?? null,
+      seriesId: run.seriesId,
     };
   }
 
@@ -105,8 +111,22 @@ export class CompareService {
       const B = b.lesions.find((l) => l.label === lb);
       const va = A?.volumeMl ?? 0;
       const vb = B?.volumeMl ?? 0;
-      return { labelA: la, labelB: lb, volumeMlA: va, volumeMlB: vb, changeMl: vb - va, changePct: va > 0 ? (vb - va) / va : null, sign: (A?.sign ?? B?.sign ?? 'unknown') as 'hyper' | 'hypo' | 'unknown' };
+      return {
+        labelA: la,
+        labelB: lb,
+        volumeMlA: va,
+        volumeMlB: vb,
+        changeMl: vb - va,
+        changePct: va > 0 ? (vb - va) / va : null,
+        sign: (A?.sign ?? B?.sign ?? 'unknown') as 'hyper' | 'hypo' | 'unknown',
+        truthId: null as string | null,
+      };
     });
+    const truthLesions = await this.truthOfOneCase(a, b);
+    if (truthLesions) {
+      const [ofA, ofB] = await Promise.all([this.truthIdsOfLesions(a), this.truthIdsOfLesions(b)]);
+      for (const r of rows) r.truthId = (r.labelA !== null ? ofA.get(r.labelA) : undefined) ?? (r.labelB !== null ? ofB.get(r.labelB) : undefined) ?? null;
+    }
     rows.sort((x, y) => Math.max(y.volumeMlA, y.volumeMlB) - Math.max(x.volumeMlA, x.volumeMlB));
     const totalMlA = a.lesions.reduce((s, l) => s + l.volumeMl, 0);
     const totalMlB = b.lesions.reduce((s, l) => s + l.volumeMl, 0);
@@ -118,6 +138,8 @@ export class CompareService {
         ? 'Both series share one voxel grid: lesions are matched by voxel overlap.'
         : `The two series have different voxel grids and were not registered: lesions are matched by the distance of their centres in patient coordinates (within ${MATCH_DISTANCE_MM} mm). Side-by-side slices show the same slice number, not the same anatomy.`,
       intervalDays: daysBetween(a.studyDate, b.studyDate),
+      dateA: a.studyDate,
+      dateB: b.studyDate,
       rows,
       totalMlA,
       totalMlB,
@@ -125,8 +147,49 @@ export class CompareService {
       totalChangePct: totalMlA > 0 ? (totalMlB - totalMlA) / totalMlA : null,
       reviewedA: a.reviewed,
       reviewedB: b.reviewed,
-      truth: a.truthMl !== null && b.truthMl !== null ? { totalMlA: a.truthMl, totalMlB: b.truthMl } : null,
+      truth: a.truthMl !== null && b.truthMl !== null ? { totalMlA: a.truthMl, totalMlB: b.truthMl, lesions: truthLesions ?? [] } : null,
     };
+  }
+
+  /**
+   * The generated lesions, each with its volume at both timepoints, when A and B are timepoints
+   * of one synthetic case (same seed): a haematoma and its oedema are separate entries, so a
+   * reader can check the lesion a row measures against the lesion that was generated there.
+   */
+  private async truthOfOneCase(a: Side, b: Side): Promise<ComparisonTruthLesion[] | null> {
+    if (!a.synthetic || !b.synthetic || a.synthetic.seed !== b.synthetic.seed) return null;
+    const ids = [...new Set([...a.synthetic.lesions, ...b.synthetic.lesions].map((l) => l.id))];
+    return ids.map((id) => {
+      const la = a.synthetic!.lesions.find((l) => l.id === id);
+      const lb = b.synthetic!.lesions.find((l) => l.id === id);
+      const va = la?.volumeMl ?? 0;
+      const vb = lb?.volumeMl ?? 0;
+      return { id, type: (la ?? lb)!.type, volumeMlA: va, volumeMlB: vb, changeMl: vb - va, changePct: va > 0 ? (vb - va) / va : null };
+    });
+  }
+
+  /** For each lesion of a side: the generated lesion it overlaps most (by voxels), when the series has truth labels. */
+  private async truthIdsOfLesions(side: Side): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    const truth = side.synthetic ? await this.deps.library.truthLabels(side.seriesId) : null;
+    if (!truth || truth.length !== side.labels.length || !side.synthetic) return out;
+    const idOfLabel = new Map(side.synthetic.lesions.filter((l) => l.label !== undefined).map((l) => [l.label!, l.id] as const));
+    const overlap = new Map<number, Map<number, number>>();
+    for (let p = 0; p < truth.length; p++) {
+      const l = side.labels[p];
+      const t = truth[p];
+      if (l > 0 && t > 0) {
+        const row = overlap.get(l) ?? new Map<number, number>();
+        row.set(t, (row.get(t) ?? 0) + 1);
+        overlap.set(l, row);
+      }
+    }
+    for (const [label, counts] of overlap) {
+      const [bestTruth] = [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0];
+      const id = idOfLabel.get(bestTruth);
+      if (id) out.set(label, id);
+    }
+    return out;
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { SeriesDetail, StudySummary } from '../../shared/types';
@@ -93,8 +93,20 @@ export class LibraryService {
     return { jobId: job.id };
   }
 
+  /** The generated lesion labels of a synthetic series (0 = none, else the lesion's label), or null for other series. */
+  async truthLabels(seriesId: string): Promise<Uint8Array | null> {
+    this.getSeriesFiles(seriesId);
+    try {
+      const buf = await readFile(join(this.deps.dataDir, 'series', seriesId, 'truth-labels.u8'));
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
   /** Generate a synthetic case (phantom, lesions, timepoints) as a study in the library. */
-  startSynth(options: { seed: number; lesions: LesionType[]; timepoints: number; intervalDays: number; slices: number }): { jobId: string } {
+  startSynth(options: { seed: number; lesions: LesionType[]; timepoints: number; intervalDays: number; slices: number; growthPerDay?: number }): { jobId: string } {
     const stagingDir = join(this.deps.dataDir, 'staging', randomUUID());
     const params: SynthJobParams = { ...options, stagingDir };
     const what = options.lesions.length ? options.lesions.join(', ') : 'healthy';

@@ -1,7 +1,7 @@
 /**
  * Comparing two timepoints from the UI against the real server: a two-timepoint synthetic
  * haemorrhage analysed twice, both runs chosen in the compare view, both viewers ready, the
- * volume table with its interval, and slice scrolling in one viewer followed by the other.
+ * volume table with its interval and the generated volume of each lesion, and slice scrolling in one viewer followed by the other.
  */
 import { test, expect, rpc, waitJob } from '../server-fixture';
 
@@ -42,6 +42,10 @@ test('two timepoints side by side: synchronised slices, volume table with interv
   await expect(page.getByTestId('compare-total-a')).toHaveText(/^\d+\.\d\d$/);
   await expect(page.getByTestId('compare-total-b')).toHaveText(/^\d+\.\d\d$/);
   await expect(page.getByTestId('compare-truth')).toBeVisible();
+  // Per generated lesion (the haematoma and its oedema), and the row found on the haematoma says so.
+  await expect(page.getByTestId('compare-truth-lesion')).toHaveCount(2);
+  await expect(page.getByTestId('compare-truth-lesion').first()).toContainText(/Generated iph-1 \(iph\)|Generated iph-1-edema \(edema\)/);
+  await expect(page.getByTestId('compare-row-truth').filter({ hasText: /on generated iph-1$/ }).first()).toBeVisible();
   await expect(page.getByTestId('compare-matching')).toHaveAttribute('data-same-grid', 'true');
 
   // Scroll A with its slider: B's axial slice follows; then scroll B with the keyboard: A follows.

@@ -9,41 +9,34 @@ import { labelVolumeFromSparse } from './sparse-labels';
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
 /**
- * Two synthetic timepoints of one growing haemorrhage, analysed with the classical linear
- * inpainter. A classical inpainter flags plenty of normal anatomy too, so the unreviewed totals
- * measure noise as much as the lesion; the issue's check is made on the reviewed masks, the way a
- * reader would use the comparison: every detected lesion that does not touch the generated lesion
- * is rejected, the rest kept as found (no painting), so the volumes are still the analysis' own.
- * Measured (seed 7, 6 slices, current synthetic generator): truth 2.42 -> 2.72 mL (+0.30);
- * reviewed 1.07 -> 0.45 (-0.63, error -312%); unreviewed 17.60 -> 17.07 (-0.52). The classical
- * inpainter gets the sign of the change wrong.
+ * Two synthetic timepoints of one expanding haemorrhage (+15% volume per day, scanned 2 days
+ * apart; its perihaematomal oedema grows too, and the blood fades by 1.5 HU a day), analysed
+ * with the shipped diffusion model at the default reading (absolute cut 0.25, each lesion
+ * outlined at half its own contrast). The reader's review is emulated: every detected lesion that
+ * does not touch a generated lesion is rejected, the rest kept as found (no painting), so the
+ * volumes are the analysis' own.
  *
- * The same measurement with the shipped diffusion model (healthy-brain-ddpm 1.0.0, fast preset, CPU;
- * 80 s for the two analyses on the shared 2-core machine) does not meet the 15% either:
- * - z >= 3.5 against its healthy reference (the default reading when measured; no longer): no lesion at either
- *   timepoint (0.00 -> 0.00 mL, error -100%). The reference's upper tail is set mostly by skull
- *   partial-volume voxels left inside the brain mask (scan >= 80 HU), so the z cut lands at an
- *   absolute residual of 0.84, above the contrast of blood against brain.
- * - absolute cut 0.25: reviewed 1.36 -> 0.75 (-0.61, error -307%; 56% then 27% of the
- *   haemorrhage found); unreviewed 2.46 -> 1.70. With the one-step fast preset that replaced
- *   the 3-step one: reviewed 1.36 -> 0.62 (-0.75, error -352%); unreviewed 2.28 -> 1.64; 37 s.
- *   The haemorrhage fades between the timepoints (its density falls as it grows), so less of it
- *   stands out from the healthy reconstruction at the second one.
- * A +0.30 mL change on a 2.4 mL haemorrhage leaves 0.045 mL for the error of the difference: the
- * fraction of the haemorrhage found must be almost the same at both timepoints (here it falls from
- * 56% to 27%). Hence the test stays a measurement, on the fast classical inpainter.
+ * The check is per generated lesion: the row on the haematoma must report its generated change
+ * within 15%. The oedema (about -10 HU against brain, below the residual noise) is not segmented
+ * and is reported only as truth.
+ *
+ * Measured (seed 7, 6 slices, healthy-brain-ddpm fast preset, CPU): haematoma 1.71 -> 2.31 mL
+ * (+0.60); measured 1.54 -> 2.09 (+0.55, error -9%). At the threshold extent alone (the previous
+ * default) the same reading measured 1.37 -> 1.73 (+0.37, error -39%), because the fading blood
+ * loses its rim below a fixed cut. Over more seeds see `npm run bench:volumetry`
+ * (docs/benchmarks.md).
  */
 describe('compare.runs on synthetic timepoints', () => {
   it('reports reviewed lesion volumes, their change, the interval and the generated truth', async () => {
     const services = await Services.open({ dataDir: tmp('ict-cmp-'), mode: 'cli' });
     try {
-      const synth = await services.jobs.waitFor(((await services.call('synth.start', { seed: 7, lesions: ['iph'], timepoints: 2, intervalDays: 5, slices: 6 })) as { jobId: string }).jobId);
+      const synth = await services.jobs.waitFor(((await services.call('synth.start', { seed: 7, lesions: ['iph'], timepoints: 2, intervalDays: 2, slices: 6, growthPerDay: 0.15 })) as { jobId: string }).jobId);
       expect(synth.status).toBe('succeeded');
       const seriesIds = (synth.result as { studies: { series: { id: string }[] }[] }).studies.flatMap((s) => s.series.map((x) => x.id));
       expect(seriesIds).toHaveLength(2);
       const runs: RunInfo[] = [];
       for (const seriesId of seriesIds) {
-        const job = await services.jobs.waitFor(((await services.call('analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' }, reading: { strategy: { kind: 'absolute', value: 0.25 } } })) as { jobId: string }).jobId);
+        const job = await services.jobs.waitFor(((await services.call('analysis.start', { seriesId, inpainter: { kind: 'diffusion', modelId: 'healthy-brain-ddpm', preset: 'fast', device: 'cpu' } })) as { jobId: string }).jobId);
         expect(job.status).toBe('succeeded');
         runs.push(((await services.call('analysis.runs', { seriesId })) as RunInfo[])[0]);
       }
@@ -54,7 +47,9 @@ describe('compare.runs on synthetic timepoints', () => {
 
       const raw = (await services.call('compare.runs', { runA: runA.id, runB: runB.id })) as ComparisonResult;
       expect(raw.sameGrid).toBe(true);
-      expect(raw.intervalDays).toBe(5);
+      expect(raw.intervalDays).toBe(2);
+      // Both timepoints are series of one study; each side shows its own scan date.
+      expect([raw.dateA, raw.dateB]).toEqual(['20000101', '20000103']);
       expect(raw.reviewedA || raw.reviewedB).toBe(false);
       expect(raw.truth).not.toBeNull();
       const truth = raw.truth!;
@@ -94,14 +89,24 @@ describe('compare.runs on synthetic timepoints', () => {
         expect(total).toBeCloseTo(kept, 6);
       }
       expect(reviewed.totalChangeMl).toBeCloseTo(measuredChange, 9);
-      const main = reviewed.rows[0];
-      expect(main.labelA).not.toBeNull();
-      expect(main.labelB).not.toBeNull();
-      // The issue's "generated change within 15%" is NOT met by the classical linear inpainter, nor
-      // by the shipped diffusion model (see the numbers above): both under-segment the haemorrhage,
-      // so the measured change is dominated by segmentation error. Kept as a measurement, not a
-      // pass condition: see the logged numbers.
-      expect(Number.isFinite(Math.abs(measuredChange - truthChange) / truthChange)).toBe(true);
+      // Per generated lesion: the haematoma and its oedema, with their volumes at both timepoints.
+      const haematoma = truth.lesions.find((l) => l.type === 'iph')!;
+      expect(truth.lesions.map((l) => l.type).sort()).toEqual(['edema', 'iph']);
+      expect(haematoma.changeMl).toBeGreaterThan(0.4);
+      expect(truth.lesions.reduce((a, l) => a + l.volumeMlA, 0)).toBeCloseTo(truth.totalMlA, 9);
+      // The row on the haematoma reports its generated change within 15%.
+      const onHaematoma = reviewed.rows.filter((r) => r.truthId === haematoma.id);
+      expect(onHaematoma).toHaveLength(1);
+      const row = onHaematoma[0];
+      expect(row.labelA).not.toBeNull();
+      expect(row.labelB).not.toBeNull();
+      expect(row.sign).toBe('hyper');
+      const error = (row.changeMl - haematoma.changeMl) / haematoma.changeMl;
+      console.info(
+        `[compare] haematoma ${haematoma.volumeMlA.toFixed(2)} -> ${haematoma.volumeMlB.toFixed(2)} mL (change ${haematoma.changeMl.toFixed(2)}); ` +
+          `measured ${row.volumeMlA.toFixed(2)} -> ${row.volumeMlB.toFixed(2)} (change ${row.changeMl.toFixed(2)}, error ${(100 * error).toFixed(1)}%)`,
+      );
+      expect(Math.abs(error)).toBeLessThanOrEqual(0.15);
     } finally {
       await services.close();
     }

@@ -249,7 +249,7 @@ function CompareTable({ result, error, a, b }: { result: ComparisonResult | null
           Interval: {result.intervalDays === null ? 'unknown (study dates missing)' : `${result.intervalDays} day${Math.abs(result.intervalDays) === 1 ? '' : 's'}`}
         </span>
         <span>
-          A: {formatStudyDate(a.study.studyDate)} {result.reviewedA ? '(reviewed)' : '(not reviewed)'} · B: {formatStudyDate(b.study.studyDate)} {result.reviewedB ? '(reviewed)' : '(not reviewed)'}
+          A: {formatStudyDate(result.dateA ?? a.study.studyDate)} {result.reviewedA ? '(reviewed)' : '(not reviewed)'} · B: {formatStudyDate(result.dateB ?? b.study.studyDate)} {result.reviewedB ? '(reviewed)' : '(not reviewed)'}
         </span>
       </div>
       {(!result.reviewedA || !result.reviewedB) && <div className="small muted">Volumes of an unreviewed run are the analysis' own mask at its saved reading, false positives included.</div>}
@@ -272,7 +272,10 @@ function CompareTable({ result, error, a, b }: { result: ComparisonResult | null
               <tr key={n} data-testid="compare-row">
                 <td>{r.labelA ?? '—'}</td>
                 <td>{r.labelB ?? '—'}</td>
-                <td>{r.sign === 'hyper' ? 'hyperdense' : r.sign === 'hypo' ? 'hypodense' : '—'}</td>
+                <td>
+                  {r.sign === 'hyper' ? 'hyperdense' : r.sign === 'hypo' ? 'hypodense' : '—'}
+                  {r.truthId && <span className="muted small" data-testid="compare-row-truth">{` · on generated ${r.truthId}`}</span>}
+                </td>
                 <td className="num">{r.labelA === null ? '—' : formatMl(r.volumeMlA)}</td>
                 <td className="num">{r.labelB === null ? '—' : formatMl(r.volumeMlB)}</td>
                 <td className="num">{c.ml}</td>
@@ -311,6 +314,20 @@ function CompareTable({ result, error, a, b }: { result: ComparisonResult | null
               <td className="num">{truthChange.pct}</td>
             </tr>
           )}
+          {result.truth?.lesions.map((t) => {
+            const c = formatChange(t.changeMl, t.changePct);
+            return (
+              <tr key={t.id} className="truth" data-testid="compare-truth-lesion">
+                <th colSpan={3}>
+                  Generated {t.id} ({t.type})
+                </th>
+                <td className="num">{formatMl(t.volumeMlA)}</td>
+                <td className="num">{formatMl(t.volumeMlB)}</td>
+                <td className="num">{c.ml}</td>
+                <td className="num">{c.pct}</td>
+              </tr>
+            );
+          })}
         </tfoot>
       </table>
     </div>

@@ -19,12 +19,19 @@ export function SynthDialog({ onClose }: { onClose: () => void }) {
   const [timepoints, setTimepoints] = useState(1);
   const [intervalDays, setIntervalDays] = useState(3);
   const [slices, setSlices] = useState(36);
+  /** Percent per day; empty = let the seed decide. */
+  const [growthPct, setGrowthPct] = useState('');
   const [error, setError] = useState<string | null>(null);
 
   async function create() {
     setError(null);
     try {
-      await api.call('synth.start', { seed, lesions: lesions as never, timepoints, intervalDays, slices });
+      const growth = growthPct.trim() === '' ? undefined : Number(growthPct) / 100;
+      if (growth !== undefined && !(Number.isFinite(growth) && growth >= -0.5 && growth <= 0.5)) {
+        setError('Lesion growth must be a number of percent per day between -50 and 50, or empty to let the seed decide.');
+        return;
+      }
+      await api.call('synth.start', { seed, lesions: lesions as never, timepoints, intervalDays, slices, ...(growth === undefined ? {} : { growthPerDay: growth }) });
       onClose();
     } catch (e) {
       setError((e as Error).message);
@@ -45,6 +52,10 @@ export function SynthDialog({ onClose }: { onClose: () => void }) {
             <>
               <label htmlFor="synth-int">Days between</label>
               <input id="synth-int" type="number" min={0.5} max={365} step={0.5} value={intervalDays} onChange={(e) => setIntervalDays(Math.min(365, Math.max(0.5, Number(e.target.value) || 3)))} />
+              <label htmlFor="synth-growth" title="Volume change of every lesion per day, e.g. 15 for haematoma expansion or -5 for resolution. Empty: drawn from the seed.">
+                Lesion growth (%/day)
+              </label>
+              <input id="synth-growth" type="number" min={-50} max={50} step={1} placeholder="from seed" value={growthPct} onChange={(e) => setGrowthPct(e.target.value)} data-testid="synth-growth" />
             </>
           )}
           <label htmlFor="synth-slices">Slices</label>
