@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { generateCase } from '../src/main/core/synth/index';
 import { runAnalysisToDir } from '../src/main/core/pipeline/run-analysis';
 import { readingSettingsSchema } from '../src/shared/analysis';
+import { defaultReading } from '../src/main/core/pipeline/reading';
 import { buildCaseReport, loadExportSource } from '../src/main/core/report/case';
 import { renderReportPdf } from '../src/main/core/report/pdf';
 import { newDicomUid } from '../src/main/core/io/uid';
@@ -50,9 +51,11 @@ try {
   };
   console.error(`phantom ${volume.dims.join('x')} in ${((performance.now() - t0) / 1000).toFixed(1)} s; lesions ${tp.lesions.map((l) => `${l.type} ${l.volumeMl.toFixed(1)} mL`).join(', ')}`);
   const dir = join(work, 'run');
-  const reading = readingSettingsSchema.parse({ strategy: { kind: 'absolute', value: Number(values.threshold) }, minSizeMl: Number(values['min-ml']) });
+  const inpainter = { kind: 'classical', method: values.inpainter as ClassicalMethod } as const;
+  // The reading a new analysis with this inpainter starts with, at the sample's cut and size.
+  const reading = readingSettingsSchema.parse({ ...defaultReading(inpainter), strategy: { kind: 'absolute', value: Number(values.threshold) }, minSizeMl: Number(values['min-ml']) });
   const run = await runAnalysisToDir(volume, dir, reading, {
-    inpainter: { kind: 'classical', method: values.inpainter as ClassicalMethod },
+    inpainter,
     modelsDir: join(work, 'models'),
     onProgress: (p) => p.done === p.total && console.error(p.stage),
   });

@@ -49,7 +49,8 @@ export type ReadingSettingsInput = z.input<typeof readingSettingsSchema>;
  * Defaults: absolute residual, max over scales, cut at 0.25 of the brain window (a repainted
  * voxel 20 HU away from the scan), lesions from 0.05 mL, a 2 mm border erosion against the
  * skull's partial volume, hyper- and hypodense voxels kept in separate lesions, and each lesion
- * outlined at half its own contrast.
+ * outlined at half its own contrast (for the diffusion model; a new analysis with a classical
+ * inpainter starts at the threshold extent, see defaultReading in core/pipeline/reading.ts).
  */
 export const DEFAULT_READING_SETTINGS: ReadingSettings = readingSettingsSchema.parse({});
 

@@ -75,7 +75,7 @@ export class AnalysisService {
       throw new AppError('NOT_CT', `This series holds ${series.modality || 'non-CT'} intensities, not CT Hounsfield units; the analysis needs CT.`);
     }
     const references = await loadHealthyReferences(this.modelsDir(), params.inpainter);
-    const reading = params.reading ?? this.savedReading(params.seriesId) ?? defaultReading();
+    const reading = params.reading ?? this.savedReading(params.seriesId) ?? defaultReading(params.inpainter);
     // A z-score needs a healthy reference: say so now, not after minutes of inpainting.
     toThresholdSettings(reading, references);
     const runId = randomUUID();

@@ -38,6 +38,8 @@ describe('analysis runs through the services', () => {
     const run = runs[0];
     expect(run.inpainter).toEqual({ kind: 'classical', method: 'linear' });
     expect(run.provenance).toMatchObject({ appVersion: expect.any(String), seed: 0, sizesPx: [8, 16, 32, 64] });
+    // A classical inpainter's residual is too noisy for half-contrast outlines: its lesions start at the threshold.
+    expect(run.reading).toEqual({ ...DEFAULT_READING_SETTINGS, extent: 'threshold' });
 
     const strict = (await services.call('analysis.threshold', { runId: run.id, reading: { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'absolute', value: 0.6 } } })) as ThresholdOutcome;
     const loose = (await services.call('analysis.threshold', { runId: run.id, reading: { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'absolute', value: 0.15 } } })) as ThresholdOutcome;

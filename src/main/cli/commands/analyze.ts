@@ -144,9 +144,7 @@ ${READING_USAGE}`,
     if (positionals.length !== 1) throw new AppError('BAD_REQUEST', 'Name exactly one input (a DICOM folder, NIfTI file or PNG folder).');
     if (!values.out) throw new AppError('BAD_REQUEST', '--out <dir> is required: the folder for the results.');
     const inpainter = inpainterFromArgs(values);
-    const strategyGiven = values.threshold !== undefined || values.percentile !== undefined || values.z !== undefined;
-    const base = strategyGiven ? undefined : defaultReading();
-    const reading = readingFromArgs(values, base);
+    const reading = readingFromArgs(values, defaultReading(inpainter));
     const seed = requireNumber(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
     const source = await loadOneVolume(positionals[0], requireNumber(values.series, '--series', { integer: true, min: 1 }), ctx);
     const volume = source.volume;

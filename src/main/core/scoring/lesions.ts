@@ -432,7 +432,6 @@ export class ThresholdEngine {
         brainMask: inputs.brainMask,
         dims: this.dims,
         spacing: this.spacing,
-        connectivity,
       });
       this.lastGrown = grown.grown;
       grownVoxels = grown.grownCount;
