@@ -3,8 +3,8 @@
  * (new threshold -> label volume + lesion table) and the one-time costs behind it.
  *
  * Synthetic scored study: an ellipsoidal brain (~40 % of the voxels), a smooth low-frequency
- * score background plus voxel noise, and six blobs of high score (three hyper-, three
- * hypodense). Each "slider" row sweeps 21 threshold values across its band and reports the
+ * score background plus voxel noise (the signed residual is the score with a random sign, as an
+ * absolute residual would be), and six blobs of high score (three hyper-, three hypodense). Each "slider" row sweeps 21 threshold values across its band and reports the
  * median and worst time of `apply`.
  *
  * Run: npx tsx bench/threshold.ts   (writes bench/results/threshold.json)
@@ -53,7 +53,8 @@ function makeStudy() {
         brain[p] = 1;
         const smooth = 0.04 * (1 + Math.sin(i / 23) * Math.cos(j / 31) + 0.5 * Math.sin(k / 3 + i / 57));
         let s = smooth + 0.03 * rand();
-        let d = (rand() - 0.5) * 0.04;
+        // As in an analysis (absolute residual), the score is the size of the signed residual.
+        let d = rand() < 0.5 ? -s : s;
         let h = 32 + (rand() - 0.5) * 8;
         for (const b of blobs) {
           const di = (i - b.c[0]) / b.r;
@@ -105,6 +106,7 @@ interface Row {
   warmMaxMs: number;
   candidateVoxels: string;
   lesions: string;
+  grownVoxels: string;
   methods: string;
 }
 const rows: Row[] = [];
@@ -127,6 +129,7 @@ function sweep(name: string, base: Omit<ThresholdSettings, 'strategy'>, band: [n
   const warm: number[] = [];
   const candidates: number[] = [];
   const lesions: number[] = [];
+  const grown: number[] = [];
   const methods = new Map<string, number>();
   for (const s of order) {
     const r = at(pct(s));
@@ -134,6 +137,7 @@ function sweep(name: string, base: Omit<ThresholdSettings, 'strategy'>, band: [n
     warm.push(r.elapsedMs);
     candidates.push(r.candidateVoxels);
     lesions.push(r.lesions.length);
+    grown.push(r.grownVoxels);
   }
   rows.push({
     case: name,
@@ -145,6 +149,7 @@ function sweep(name: string, base: Omit<ThresholdSettings, 'strategy'>, band: [n
     warmMaxMs: Math.max(...warm),
     candidateVoxels: `${Math.min(...candidates)}-${Math.max(...candidates)}`,
     lesions: `${Math.min(...lesions)}-${Math.max(...lesions)}`,
+    grownVoxels: `${Math.min(...grown)}-${Math.max(...grown)}`,
     methods: [...methods].map(([m, c]) => `${m} ${c}`).join(', '),
   });
 }

@@ -21,7 +21,7 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
  * and is reported only as truth.
  *
  * Measured (seed 7, 6 slices, healthy-brain-ddpm fast preset, CPU): haematoma 1.71 -> 2.31 mL
- * (+0.60); measured 1.54 -> 2.09 (+0.55, error -9%). At the threshold extent alone (the previous
+ * (+0.60); measured 1.56 -> 2.11 (+0.55, error -8%). At the threshold extent alone (the previous
  * default) the same reading measured 1.37 -> 1.73 (+0.37, error -39%), because the fading blood
  * loses its rim below a fixed cut. Over more seeds see `npm run bench:volumetry`
  * (docs/benchmarks.md).
