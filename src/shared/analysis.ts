@@ -18,6 +18,11 @@ export const readingSettingsSchema = z
         z.object({ kind: z.literal('zscore'), z: z.number().finite().min(-10).max(50) }),
       ])
       .default({ kind: 'absolute', value: 0.25 }),
+    /**
+     * In-plane Gaussian sigma (mm) applied to the residual before the cut (0 = none). Averages out
+     * the healthy estimate's voxel noise so faint, extended lesions (infarct, oedema, mass) stand out.
+     */
+    smoothingMm: z.number().min(0).max(10).default(0),
     /** Lesions smaller than this are dropped. */
     minSizeMl: z.number().min(0).max(1000).default(0.05),
     /** Erode the brain border by this many mm before thresholding (skull partial volume). */

@@ -9,7 +9,7 @@ import type { AnalysisJobParams } from '../jobs/analysis-job';
 import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
-import { defaultReading, loadHealthyReferences, toThresholdSettings } from '../core/pipeline/reading';
+import { defaultReading, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
 import { ThresholdEngine, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
 import type { BorderErosion } from '../core/scoring/distance';
@@ -26,10 +26,6 @@ interface RunCache {
   references: HealthyReferenceSet;
   scores: Map<string, { score: NativeScore; engine: ThresholdEngine }>;
   healthyHu?: Int16Array;
-}
-
-function scoreKey(r: Pick<ReadingSettings, 'metric' | 'fusion' | 'weights'>): string {
-  return `${r.metric}/${r.fusion}/${r.weights?.join(',') ?? ''}`;
 }
 
 function base64Of(view: ArrayBufferView): string {
@@ -147,10 +143,10 @@ export class AnalysisService {
   }
 
   private scored(entry: RunCache, reading: ReadingSettings): { score: NativeScore; engine: ThresholdEngine } {
-    const key = scoreKey(reading);
+    const key = scoringKey(reading);
     let s = entry.scores.get(key);
     if (!s) {
-      const score = scoreReconstruction(entry.run.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights });
+      const score = scoreReconstruction(entry.run.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights, smoothingMm: reading.smoothingMm });
       const engine = new ThresholdEngine({ score: score.score, signedResidual: score.signed, hu: entry.run.volume.data, brainMask: entry.run.brainMask, geometry: entry.run.volume });
       s = { score, engine };
       entry.scores.set(key, s);
@@ -237,7 +233,7 @@ export class AnalysisService {
     const entry = await this.open(runId);
     const { score, engine } = this.scored(entry, reading);
     const result = engine.apply(toThresholdSettings(reading, entry.references));
-    const changedScore = scoreKey(reading) !== scoreKey(entry.run.record.reading);
+    const changedScore = scoringKey(reading) !== scoringKey(entry.run.record.reading);
     const record = await updateRunDir(join(this.deps.dataDir, info.dir), entry.run, {
       result: { ...result, labels: result.labels.slice() },
       reading,

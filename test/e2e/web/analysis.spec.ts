@@ -62,6 +62,21 @@ test.describe('analysis and reading', () => {
     await expect.poll(count, { timeout: 30_000 }).toBeGreaterThan(0);
     await expect(page.getByTestId('lesion-row').first()).toBeVisible();
 
+    // The same lesions outlined at half their contrast (the diffusion default) are at least as
+    // large as at the threshold; residual smoothing rescored the scan and changes the list.
+    const volume = async () => Number((await page.getByTestId('lesion-count').innerText()).split(' · ')[1].split(' ')[0]);
+    await expect(page.getByTestId('extent')).toHaveValue('half-contrast');
+    const outlined = await volume();
+    await page.getByTestId('extent').selectOption('threshold');
+    await expect.poll(volume, { timeout: 30_000 }).toBeLessThan(outlined);
+    await page.getByTestId('extent').selectOption('half-contrast');
+    await expect.poll(volume, { timeout: 30_000 }).toBe(outlined);
+    const unsmoothed = await page.getByTestId('lesion-count').innerText();
+    await page.getByTestId('smoothing').fill('3');
+    await expect.poll(async () => page.getByTestId('lesion-count').innerText(), { timeout: 30_000 }).not.toBe(unsmoothed);
+    await page.getByTestId('smoothing').fill('0');
+    await expect.poll(async () => page.getByTestId('lesion-count').innerText(), { timeout: 30_000 }).toBe(unsmoothed);
+
     // Clicking a lesion moves the axial slice to it.
     const row = page.getByTestId('lesion-row').last();
     await row.click();

@@ -24,6 +24,7 @@ export const READING_OPTIONS = {
   polarity: { type: 'string' },
   connectivity: { type: 'string' },
   extent: { type: 'string' },
+  'smooth-mm': { type: 'string' },
 } as const;
 
 export const READING_USAGE = `Reading options (defaults: absolute residual, max fusion, --threshold 0.25):
@@ -37,6 +38,8 @@ export const READING_USAGE = `Reading options (defaults: absolute residual, max 
   --erode-mm V                     erode the brain border by V mm first (default 2)
   --polarity any|split|hyper|hypo  which residual signs form lesions (default split)
   --connectivity 6|26              voxel connectivity of a lesion (default 26)
+  --smooth-mm V                    smooth the residual in-plane (Gaussian sigma V mm) before the
+                                   cut; helps faint extended lesions such as infarcts (default 0)
   --extent half-contrast|threshold outline each lesion at half its own contrast (default)
                                    or keep exactly its voxels above the cut`;
 
@@ -56,6 +59,7 @@ export function readingFromArgs(values: ReadingValues, base?: ReadingSettings): 
   if (values['erode-mm'] !== undefined) input.borderErosionMm = requireNumber(values['erode-mm'], '--erode-mm', { min: 0, max: 20 });
   if (values.polarity !== undefined) input.polarity = values.polarity as ReadingSettings['polarity'];
   if (values.connectivity !== undefined) input.connectivity = requireNumber(values.connectivity, '--connectivity') as 6 | 26;
+  if (values['smooth-mm'] !== undefined) input.smoothingMm = requireNumber(values['smooth-mm'], '--smooth-mm', { min: 0, max: 10 });
   if (values.extent !== undefined) input.extent = values.extent as ReadingSettings['extent'];
   const parsed = readingSettingsSchema.safeParse(input);
   if (!parsed.success) {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import { scoreReconstruction } from '../../core/pipeline/analyze';
 import { loadRunDir, updateRunDir } from '../../core/pipeline/run-dir';
-import { loadHealthyReferences, toThresholdSettings } from '../../core/pipeline/reading';
+import { loadHealthyReferences, scoringKey, toThresholdSettings } from '../../core/pipeline/reading';
 import { thresholdStudy } from '../../core/scoring/lesions';
 import { readNifti } from '../../core/io/nifti';
 import { modelsDir } from '../../paths';
@@ -17,7 +17,7 @@ export const thresholdCommand = defineCommand({
 
 Recomputes the lesion mask, labels and lesions.json of a folder written by "inpaint-ct analyze".
 Options not given keep the values stored in its run.json. A new metric or fusion rescores from the
-saved reconstructions (recon/) and replaces score.nii.gz.
+saved reconstructions (recon/) and replaces score.nii.gz; so does new residual smoothing.
 
 ${READING_USAGE}`,
   async run(argv, ctx) {
@@ -29,12 +29,12 @@ ${READING_USAGE}`,
     const reading = readingFromArgs(values, loaded.record.reading);
     const references = await loadHealthyReferences(modelsDir(), loaded.record.provenance.inpainter);
     const settings = toThresholdSettings(reading, references);
-    const rescore = reading.metric !== loaded.record.reading.metric || reading.fusion !== loaded.record.reading.fusion || JSON.stringify(reading.weights) !== JSON.stringify(loaded.record.reading.weights);
+    const rescore = scoringKey(reading) !== scoringKey(loaded.record.reading);
     let score: Float32Array;
     let signed: Float32Array;
     if (rescore) {
-      ctx.log(`Rescoring with ${reading.metric} residuals and ${reading.fusion} fusion…`);
-      ({ score, signed } = scoreReconstruction(loaded.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights }));
+      ctx.log(`Rescoring with ${reading.metric} residuals and ${reading.fusion} fusion${reading.smoothingMm > 0 ? `, smoothed ${reading.smoothingMm} mm` : ''}…`);
+      ({ score, signed } = scoreReconstruction(loaded.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights, smoothingMm: reading.smoothingMm }));
     } else {
       score = (await readNifti(join(dir, 'score.nii.gz'))).data as Float32Array;
       signed = (await readNifti(join(dir, 'signed.nii.gz'))).data as Float32Array;

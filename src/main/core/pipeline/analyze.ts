@@ -21,7 +21,7 @@ import { resolvePreset, type PresetName } from '../inpaint/presets';
 import { DEFAULT_SQUARE_SIZES_PX } from '../inpaint/grid';
 import type { ClassicalMethod } from '../inpaint/classical';
 import type { DeviceRequest, DeviceReport } from '../inpaint/runtime';
-import { scoreScales, SCORE_SSIM_OPTIONS, type ScaleReconstruction } from '../scoring/residuals';
+import { scoreScales, smoothResidual, SCORE_SSIM_OPTIONS, type ScaleReconstruction } from '../scoring/residuals';
 import { fuseScaleScores, type FusionMethod } from '../scoring/fusion';
 
 export type InpainterChoice =
@@ -199,6 +199,8 @@ export interface ScoreChoice {
   fusion: FusionMethod;
   /** One per square size (in the order of recon.scales) for 'weighted'. */
   weights?: number[];
+  /** In-plane Gaussian sigma (mm) applied to the fused residual inside the brain (0 or absent = none). */
+  smoothingMm?: number;
 }
 
 export interface NativeScore {
@@ -221,6 +223,11 @@ export function scoreReconstruction(recon: Reconstruction, choice: ScoreChoice, 
       fusedScore.score[p] = 0;
       fusedScore.signed[p] = 0;
     }
+  }
+  if (choice.smoothingMm && choice.smoothingMm > 0) {
+    // An analysis pixel is two frame pixels wide: twice the mean frame spacing.
+    const pixelMm = recon.transform.framePixelSpacingMm[0] + recon.transform.framePixelSpacingMm[1];
+    smoothResidual(fusedScore, recon.brain, shape, choice.metric, choice.smoothingMm / pixelMm);
   }
   return {
     score: inverseToNative(fusedScore.score, recon.transform, { interpolation: 'bilinear', fill: 0 }),

@@ -27,10 +27,18 @@ export async function loadHealthyReferences(modelsDir: string, inpainter: Inpain
   }
 }
 
+/** The part of a reading that decides the score maps: two readings with the same key share them. */
+export function scoringKey(r: Pick<ReadingSettings, 'metric' | 'fusion' | 'weights' | 'smoothingMm'>): string {
+  return `${r.metric}/${r.fusion}/${r.weights?.join(',') ?? ''}/${r.smoothingMm ?? 0}`;
+}
+
 export function toThresholdSettings(reading: ReadingSettings, references: HealthyReferenceSet): ThresholdSettings {
   const s = reading.strategy;
   let strategy: ThresholdSettings['strategy'];
   if (s.kind === 'zscore') {
+    if (reading.smoothingMm > 0) {
+      throw new AppError('BAD_REQUEST', 'z-scores are calibrated on unsmoothed residuals: set the residual smoothing to 0, or use an absolute or percentile cut.');
+    }
     const reference = requireHealthyReference(references, reading.metric, reading.fusion);
     // Healthy score distributions are heavy-tailed: read the cut from the measured quantiles.
     strategy = { kind: 'zscore', z: s.z, reference, distribution: 'empirical' };

@@ -311,7 +311,7 @@ function drawSummary(L: Layout, r: CaseReport): void {
   const reading = r.run.reading;
   L.y +=
     L.text(
-      `Threshold: ${r.run.threshold.description}  ·  lesions from ${reading.minSizeMl} mL  ·  ${reading.metric} residual, ${reading.fusion} fusion  ·  brain border eroded ${reading.borderErosionMm} mm  ·  ${extentText(reading.extent)}`,
+      `Threshold: ${r.run.threshold.description}  ·  lesions from ${reading.minSizeMl} mL  ·  ${reading.metric} residual, ${reading.fusion} fusion  ·  brain border eroded ${reading.borderErosionMm} mm${smoothingText(reading.smoothingMm, '  ·  ')}  ·  ${extentText(reading.extent)}`,
       MARGIN_X,
       L.y,
       { size: 7.5, colour: C.muted },
@@ -653,7 +653,7 @@ function drawProvenance(L: Layout, r: CaseReport): void {
     ['Threshold', reading.strategy.kind === 'absolute' ? r.run.threshold.description : `${describeStrategy(reading.strategy)}: ${r.run.threshold.description}`],
     [
       'Reading settings',
-      `${reading.metric} residual · ${reading.fusion} fusion${reading.weights ? ` (weights ${reading.weights.join(', ')})` : ''} · minimum lesion ${reading.minSizeMl} mL · border erosion ${reading.borderErosionMm} mm · polarity ${reading.polarity} · ${reading.connectivity}-connected · ${extentText(reading.extent)}`,
+      `${reading.metric} residual · ${reading.fusion} fusion${reading.weights ? ` (weights ${reading.weights.join(', ')})` : ''} · minimum lesion ${reading.minSizeMl} mL · border erosion ${reading.borderErosionMm} mm · polarity ${reading.polarity} · ${reading.connectivity}-connected${smoothingText(reading.smoothingMm, ' · ')} · ${extentText(reading.extent)}`,
     ],
     ['Timings', `brain mask ${formatSeconds(t.brainMask)} · preprocessing ${formatSeconds(t.preprocess)} · inpainting ${formatSeconds(t.inpaint)} · total ${formatSeconds(t.total)}`],
     ['Host', `${p.host.platform} ${p.host.arch} · ${p.host.cpu} · ${p.host.cores} cores`],
@@ -717,4 +717,9 @@ export async function renderReportPdf(report: CaseReport, options: ReportPdfOpti
 /** The lesion extent of a reading in words (readings stored before it existed were at the threshold). */
 function extentText(extent: string | undefined): string {
   return extent === 'half-contrast' ? 'lesions outlined at half their own contrast' : 'lesions outlined at the threshold';
+}
+
+/** The residual smoothing of a reading, with its separator, or nothing when there is none. */
+function smoothingText(smoothingMm: number | undefined, separator: string): string {
+  return smoothingMm && smoothingMm > 0 ? `${separator}residual smoothed (Gaussian sigma ${smoothingMm} mm)` : '';
 }

@@ -9,7 +9,7 @@
  */
 import { AppError } from '../../../shared/errors';
 import { throwIfAborted, type TaskOptions } from '../progress';
-import { SsimScratch, ssimMap2d, type SsimOptions } from './ssim';
+import { SsimScratch, localMean2d, ssimMap2d, windowKernel, type SsimOptions } from './ssim';
 
 export interface StackShape {
   width: number;
@@ -112,4 +112,54 @@ export function scoreScales(original: ArrayLike<number>, reconstructions: readon
     options.onProgress?.({ stage: 'score-scales', done: index + 1, total: reconstructions.length });
     return { sizePx: rec.sizePx, offsetPx: rec.offsetPx ?? null, metric, score, signed };
   });
+}
+
+/**
+ * In-plane Gaussian smoothing of a fused residual inside the brain, in place: the signed residual
+ * is averaged (normalised convolution over brain pixels only, so the zeros outside do not pull the
+ * border down) and the score recomputed from it for 'absolute' and 'squared'; an 'ssim' score is
+ * averaged the same way.
+ *
+ * Why: the healthy estimate's voxel-level error is noise of both signs, while a lesion shifts the
+ * residual one way over its whole extent. Averaging over a few millimetres cancels the former and
+ * keeps the latter: the median filtering of residual maps in the diffusion anomaly-detection
+ * literature, here a Gaussian so it composes with the signed residual. Measured in bench:detect
+ * (one case per type, diffusion model, sigma 4 mm): infarct AUROC 0.47 -> 0.64 and mass
+ * 0.54 -> 0.68, where unsmoothed they were at chance; large bleeds gain too, while subarachnoid
+ * blood a few voxels thick is averaged away (docs/benchmarks.md).
+ */
+export function smoothResidual(
+  fused: { score: Float32Array; signed: Float32Array },
+  brain: ArrayLike<number>,
+  shape: StackShape,
+  metric: Exclude<ResidualMetric, 'signed'>,
+  sigmaPx: number,
+): void {
+  if (!(sigmaPx > 0)) return;
+  const { width, height, depth } = shape;
+  const plane = width * height;
+  const kernel = windowKernel({ kind: 'gaussian', sigmaPx, radiusPx: Math.ceil(3 * sigmaPx) });
+  const weight = new Float64Array(plane);
+  const values = new Float64Array(plane);
+  const norm = new Float64Array(plane);
+  const smoothed = new Float64Array(plane);
+  const scratch = new Float64Array(plane);
+  const smoothInBrain = (field: Float32Array, base: number) => {
+    for (let p = 0; p < plane; p++) values[p] = weight[p] ? field[base + p] : 0;
+    localMean2d(values, width, height, kernel, smoothed, scratch);
+    for (let p = 0; p < plane; p++) field[base + p] = weight[p] && norm[p] > 0 ? smoothed[p] / norm[p] : 0;
+  };
+  for (let k = 0; k < depth; k++) {
+    const base = k * plane;
+    let any = false;
+    for (let p = 0; p < plane; p++) {
+      weight[p] = brain[base + p] > 0 ? 1 : 0;
+      any ||= weight[p] > 0;
+    }
+    if (!any) continue;
+    localMean2d(weight, width, height, kernel, norm, scratch);
+    smoothInBrain(fused.signed, base);
+    if (metric === 'ssim') smoothInBrain(fused.score, base);
+    else for (let p = 0; p < plane; p++) fused.score[base + p] = metric === 'absolute' ? Math.abs(fused.signed[base + p]) : fused.signed[base + p] * fused.signed[base + p];
+  }
 }

@@ -124,6 +124,23 @@ export function ThresholdPanel(props: {
         <span>
           <input id="erode" type="number" min={0} max={20} step={0.5} value={reading.borderErosionMm} onChange={(e) => set({ borderErosionMm: Math.min(20, Math.max(0, Number(e.target.value) || 0)) })} style={{ width: 70 }} /> mm
         </span>
+        <label htmlFor="smoothing" title="Averages the difference from the healthy estimate over a few millimetres before the cut: the estimate's pixel noise cancels, a faint extended lesion (infarct, oedema, mass) does not. Small bright lesions lose some contrast. z-score cuts need 0.">
+          Residual smoothing
+        </label>
+        <span>
+          <input
+            id="smoothing"
+            data-testid="smoothing"
+            type="number"
+            min={0}
+            max={10}
+            step={0.5}
+            value={reading.smoothingMm}
+            onChange={(e) => set({ smoothingMm: Math.min(10, Math.max(0, Number(e.target.value) || 0)) })}
+            style={{ width: 70 }}
+          />{' '}
+          mm
+        </span>
         <label htmlFor="polarity">Lesions from</label>
         <select id="polarity" value={reading.polarity} onChange={(e) => set({ polarity: e.target.value as ReadingSettings['polarity'] })}>
           <option value="split">Hyper- and hypodense apart</option>
