@@ -122,7 +122,7 @@ export class CompareService {
         truthId: null as string | null,
       };
     });
-    const truthLesions = await this.truthOfOneCase(a, b);
+    const truthLesions = this.truthOfOneCase(a, b);
     if (truthLesions) {
       const [ofA, ofB] = await Promise.all([this.truthIdsOfLesions(a), this.truthIdsOfLesions(b)]);
       for (const r of rows) r.truthId = (r.labelA !== null ? ofA.get(r.labelA) : undefined) ?? (r.labelB !== null ? ofB.get(r.labelB) : undefined) ?? null;
@@ -156,7 +156,7 @@ export class CompareService {
    * of one synthetic case (same seed): a haematoma and its oedema are separate entries, so a
    * reader can check the lesion a row measures against the lesion that was generated there.
    */
-  private async truthOfOneCase(a: Side, b: Side): Promise<ComparisonTruthLesion[] | null> {
+  private truthOfOneCase(a: Side, b: Side): ComparisonTruthLesion[] | null {
     if (!a.synthetic || !b.synthetic || a.synthetic.seed !== b.synthetic.seed) return null;
     const ids = [...new Set([...a.synthetic.lesions, ...b.synthetic.lesions].map((l) => l.id))];
     return ids.map((id) => {
