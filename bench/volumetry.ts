@@ -75,7 +75,7 @@ for (let c = 0; c < cases; c++) {
     for (const [t, tp] of gen.timepoints.entries()) {
       const vol = tp.volume;
       const a = await analyzeVolume(vol, { inpainter: m.inpainter, modelsDir: modelsDir(), seed: 0 });
-      const score = scoreReconstruction(a.recon, { metric: DEFAULT_READING_SETTINGS.metric, fusion: DEFAULT_READING_SETTINGS.fusion });
+      const score = scoreReconstruction(a.recon, DEFAULT_READING_SETTINGS);
       const haematoma = tp.lesionLabels.map((x) => (x === haematomaLabel ? 1 : 0));
       const truthMl = haematoma.reduce((s, x) => s + x, 0) * voxelVolumeMl(vol.spacing);
       for (const extent of LESION_EXTENTS) {

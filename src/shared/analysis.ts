@@ -39,6 +39,7 @@ export const readingSettingsSchema = z
   .strict();
 
 export type ReadingSettings = z.output<typeof readingSettingsSchema>;
+export type ReadingSettingsInput = z.input<typeof readingSettingsSchema>;
 
 /**
  * A reading saved before lesions had an extent setting was read at the threshold: it keeps that
@@ -48,7 +49,6 @@ export type ReadingSettings = z.output<typeof readingSettingsSchema>;
 export function withStoredExtent(saved: unknown): unknown {
   return saved && typeof saved === 'object' && !Array.isArray(saved) && !('extent' in saved) ? { ...saved, extent: 'threshold' } : saved;
 }
-export type ReadingSettingsInput = z.input<typeof readingSettingsSchema>;
 
 /**
  * Defaults: absolute residual, max over scales, cut at 0.25 of the brain window (a repainted

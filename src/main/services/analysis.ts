@@ -146,7 +146,7 @@ export class AnalysisService {
     const key = scoringKey(reading);
     let s = entry.scores.get(key);
     if (!s) {
-      const score = scoreReconstruction(entry.run.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights, smoothingMm: reading.smoothingMm });
+      const score = scoreReconstruction(entry.run.recon, reading);
       const engine = new ThresholdEngine({ score: score.score, signedResidual: score.signed, hu: entry.run.volume.data, brainMask: entry.run.brainMask, geometry: entry.run.volume });
       s = { score, engine };
       entry.scores.set(key, s);

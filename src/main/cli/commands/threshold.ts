@@ -34,7 +34,7 @@ ${READING_USAGE}`,
     let signed: Float32Array;
     if (rescore) {
       ctx.log(`Rescoring with ${reading.metric} residuals and ${reading.fusion} fusion${reading.smoothingMm > 0 ? `, smoothed ${reading.smoothingMm} mm` : ''}…`);
-      ({ score, signed } = scoreReconstruction(loaded.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights, smoothingMm: reading.smoothingMm }));
+      ({ score, signed } = scoreReconstruction(loaded.recon, reading));
     } else {
       score = (await readNifti(join(dir, 'score.nii.gz'))).data as Float32Array;
       signed = (await readNifti(join(dir, 'signed.nii.gz'))).data as Float32Array;

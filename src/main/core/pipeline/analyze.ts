@@ -194,6 +194,7 @@ function clampToWindow(values: Float32Array, start: number, count: number): void
 export type ScoreMetric = 'absolute' | 'squared' | 'ssim';
 export const SCORE_METRICS: readonly ScoreMetric[] = ['absolute', 'squared', 'ssim'];
 
+/** How to score (a reader's settings carry all of it, so a reading can be passed as it is). */
 export interface ScoreChoice {
   metric: ScoreMetric;
   fusion: FusionMethod;

@@ -30,7 +30,7 @@ export async function runAnalysisToDir(volume: Volume, outDir: string, reading: 
   const t1 = performance.now();
   throwIfAborted(options.signal);
   options.onProgress?.({ stage: 'Scoring', done: 0, total: 1 });
-  const scored = scoreReconstruction(analysis.recon, { metric: reading.metric, fusion: reading.fusion, weights: reading.weights, smoothingMm: reading.smoothingMm }, options);
+  const scored = scoreReconstruction(analysis.recon, reading, options);
   const t2 = performance.now();
   const result = thresholdStudy({ score: scored.score, signedResidual: scored.signed, hu: volume.data, brainMask: analysis.brainMask, geometry: volume }, thresholdSettings);
   const t3 = performance.now();

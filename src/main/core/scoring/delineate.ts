@@ -51,8 +51,6 @@ export interface DelineationResult {
   /** Voxels added, in the order they were reached. */
   grown: Int32Array;
   grownCount: number;
-  /** Per label: the residual a voxel needed to join (0 = the lesion did not grow). */
-  cutOf: Float32Array;
 }
 
 /** Grid geometry of one run, precomputed once. */
@@ -85,7 +83,6 @@ export class Delineator {
   private frontier = new Int32Array(0);
   private frontierDist = new Float32Array(0);
   private frontierCount = 0;
-  private recordFrontier = false;
   private values = new Float32Array(0);
 
   run(input: DelineationInput, fraction = HALF_CONTRAST_FRACTION, maxGrowthMm = MAX_GROWTH_MM): DelineationResult {
@@ -120,9 +117,7 @@ export class Delineator {
       if (labels[v] > 0 && cutOf[labels[v]] > 0) this.push(v, 0);
     }
     const seeds = this.size;
-    this.recordFrontier = true;
-    for (let head = 0; head < this.size; head++) this.grow(walk, this.queue[head], this.dist[head]);
-    this.recordFrontier = false;
+    for (let head = 0; head < this.size; head++) this.grow(walk, this.queue[head], this.dist[head], true);
 
     // The detected voxels were chosen for being above the cut, noise included, so their median
     // overstates the lesion's contrast (most for a faint lesion). Once grown, the lesion holds
@@ -137,13 +132,16 @@ export class Delineator {
       }
     }
     const firstPass = this.size;
-    for (let f = 0; f < this.frontierCount; f++) if (lowered[labels[this.frontier[f]]]) this.grow(walk, this.frontier[f], this.frontierDist[f]);
-    for (let head = firstPass; head < this.size; head++) this.grow(walk, this.queue[head], this.dist[head]);
-    return { grown: this.queue.subarray(seeds, this.size), grownCount: this.size - seeds, cutOf };
+    for (let f = 0; f < this.frontierCount; f++) if (lowered[labels[this.frontier[f]]]) this.grow(walk, this.frontier[f], this.frontierDist[f], false);
+    for (let head = firstPass; head < this.size; head++) this.grow(walk, this.queue[head], this.dist[head], false);
+    return { grown: this.queue.subarray(seeds, this.size), grownCount: this.size - seeds };
   }
 
-  /** Lets voxel v's lesion take its neighbours that pass the lesion's cut (and queues them). */
-  private grow(w: Walk, v: number, d: number): void {
+  /**
+   * Lets voxel v's lesion take its neighbours that pass the lesion's cut (and queues them); with
+   * recordFrontier, remembers v when a same-sign neighbour was refused only for being below the cut.
+   */
+  private grow(w: Walk, v: number, d: number, recordFrontier: boolean): void {
     const { labels, signed, member, brainMask, nx, ny, nz, plane, steps, stepMm, stepOffset } = w;
     const c = labels[v];
     const cut = w.cutOf[c];
@@ -168,7 +166,7 @@ export class Delineator {
       if (member ? member[n] === 0 : !(brainMask[n] > 0)) continue;
       const value = sc * signed[n];
       if (!(value >= cut)) {
-        if (this.recordFrontier && !stopped && value > 0) {
+        if (recordFrontier && !stopped && value > 0) {
           stopped = true;
           this.pushFrontier(v, d);
         }
