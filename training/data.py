@@ -18,6 +18,7 @@ import os
 import numpy as np
 
 from diffusion import to_network
+from fill import linear_fill
 from nifti import read_nifti
 
 # Square size -> crop side: square + 2 x context margin of the fast preset (presets.ts contextPx).
@@ -113,7 +114,7 @@ def _grid_phase_mask(rng, brain, size):
 
 
 class ExampleSampler:
-    """Draws (condition without the noisy channel, clean image, hole) examples in network units."""
+    """Draws (condition without the noisy channel, clean image, hole, linear fill) examples in network units."""
 
     def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True):
         self.subjects = subjects
@@ -212,7 +213,8 @@ class ExampleSampler:
         x0 = to_network(img)
         known = np.where(hole, to_network(0.0), x0)  # knownFill 0 (windowed), mapped like the images
         cond = np.stack([np.zeros_like(x0), known, hole.astype(np.float32), brain, to_network(above), to_network(below)])
-        return cond.astype(np.float32), x0[None].astype(np.float32), hole[None].astype(np.float32)
+        init = linear_fill(x0, hole)  # linear, so filling in network units equals filling windowed values
+        return cond.astype(np.float32), x0[None].astype(np.float32), hole[None].astype(np.float32), init[None]
 
     def batch(self, kind, count):
         """`count` examples of one layout: kind is a square size (crop layout) or 'full'."""

@@ -58,6 +58,15 @@ class Diffusion:
             return x0
         return sa * noise - sn * x0
 
+    def target_for_x0(self, x0, xt, t):
+        """The output whose clean-image estimate from xt is exactly x0 (for xt that is not x0 noised, e.g. a noised fill)."""
+        sa, sn = self.coefficients(t)
+        if self.prediction == "epsilon":
+            return (xt - sa * x0) / sn
+        if self.prediction == "x0":
+            return x0
+        return (sa * xt - x0) / sn
+
     def predict_x0(self, out, xt, t):
         """The clean-image estimate of a network output (as the engine's toX0AndEps, without clipping)."""
         sa, sn = self.coefficients(t)

@@ -33,6 +33,10 @@ from unet import InpaintUNet, count_params, macs_per_pixel  # noqa: E402
 
 FAST_BAND = (120, 520)  # the fast preset visits t = 166, 332, 499 (startFraction 0.5 of 1000, 3 steps)
 VAL_TIMESTEPS = (166, 332, 499)
+# The fast preset's single DDIM step starts at round(0.5 x 999) = 500 from the hole's linear fill
+# noised to that step (presets.ts, engine.ts), not from the truth noised: "fill-start" examples
+# give the network exactly that input and ask for the truth.
+FAST_START_T = 500
 
 
 def parse_range(spec):
@@ -109,10 +113,10 @@ def build_val_set(subjects, seed, pixels):
     items = []
     for kind in (8, 16, 32, 64, "full"):
         n = batch_count(kind, pixels) if kind != "full" else 2
-        cond, x0, hole = sampler.batch(kind, n)
+        cond, x0, hole, init = (torch.from_numpy(a) for a in sampler.batch(kind, n))
         for t in VAL_TIMESTEPS:
-            noise = torch.randn(x0.shape, generator=g)
-            items.append((kind, t, torch.from_numpy(cond), torch.from_numpy(x0), torch.from_numpy(hole), noise))
+            items.append((kind, t, cond, x0, hole, x0, torch.randn(x0.shape, generator=g)))
+        items.append((kind, "fill", cond, x0, hole, init, torch.randn(x0.shape, generator=g)))
     return items
 
 
@@ -120,27 +124,30 @@ def build_val_set(subjects, seed, pixels):
 def validate(model, diffusion, items):
     model.eval()
     by = {}
-    for kind, t, cond, x0, hole, noise in items:
-        tt = torch.full((x0.shape[0],), t, dtype=torch.long, device=x0.device)
-        xt = diffusion.q_sample(x0, tt, noise)
+    for kind, t, cond, x0, hole, start, noise in items:
+        fill = t == "fill"
+        tt = torch.full((x0.shape[0],), FAST_START_T if fill else t, dtype=torch.long, device=x0.device)
+        xt = diffusion.q_sample(start, tt, noise)
         inp = cond.clone()
         inp[:, 0:1] = xt
         out = model(inp, tt.float())
-        target = diffusion.target(x0, noise, tt)
         x0_hat = diffusion.predict_x0(out, xt, tt).clamp(-1, 1)
         n = hole.sum().item()
-        loss = (((out - target) ** 2) * hole).sum().item() / n
         mae = ((x0_hat - x0).abs() * hole).sum().item() / n * 127.5  # network units -> 0-255
-        key = f"{kind}"
-        acc = by.setdefault(key, {"loss": 0.0, "mae255": 0.0, "n": 0})
-        acc["loss"] += loss
+        acc = by.setdefault(f"{kind}", {"loss": 0.0, "mae255": 0.0, "n": 0})
+        if fill:
+            acc["fillMae255"] = mae
+            continue
+        target = diffusion.target(x0, noise, tt)
+        acc["loss"] += (((out - target) ** 2) * hole).sum().item() / n
         acc["mae255"] += mae
         acc["n"] += 1
         acc[f"mae255_t{t}"] = mae
     model.train()
-    out = {k: {"loss": v["loss"] / v["n"], "mae255": v["mae255"] / v["n"], **{m: v[m] for m in v if m.startswith("mae255_t")}} for k, v in by.items()}
+    out = {k: {"loss": v["loss"] / v["n"], "mae255": v["mae255"] / v["n"], **{m: v[m] for m in v if m.startswith("mae255_t") or m == "fillMae255"}} for k, v in by.items()}
     out["loss"] = float(np.mean([v["loss"] for v in out.values()]))
     out["mae255"] = float(np.mean([v["mae255"] for k, v in out.items() if isinstance(v, dict)]))
+    out["fillMae255"] = float(np.mean([v["fillMae255"] for k, v in out.items() if isinstance(v, dict)]))
     return out
 
 
@@ -164,6 +171,7 @@ def main():
     ap.add_argument("--pixels-per-step", type=int, default=65536)
     ap.add_argument("--mix", default="8:0.12,16:0.15,32:0.25,64:0.33,full:0.15")
     ap.add_argument("--t-focus", type=float, default=0.5, help="fraction of timesteps drawn in the fast preset's band")
+    ap.add_argument("--fill-start", type=float, default=0.0, help="fraction of examples posed as the fast preset poses them: the hole's linear fill noised to t = 500, target the truth")
     ap.add_argument("--prediction", default="v", choices=["epsilon", "v", "x0"])
     ap.add_argument("--base", type=int, default=16)
     ap.add_argument("--mults", default="1,2,4,4")
@@ -245,7 +253,7 @@ def main():
         model.load_state_dict(src["ema"])
         ema = Ema(model, args.ema)
         ema.updates = 1000  # the shadow starts from trained weights: no EMA warm-up
-        prior = {"from": args.init_from, "steps": src["step"], "trainingSeconds": src["info"]["trainingSeconds"], "validation": src["info"].get("validation", [])[-1:]}
+        prior = {"from": args.init_from, "steps": src["step"], "trainingSeconds": src["info"]["trainingSeconds"], "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom")}
         log("initialised", **{k: v for k, v in prior.items() if k != "validation"})
     params = count_params(model)
     log("model", parameters=params, macs_per_pixel=round(macs_per_pixel(InpaintUNet(**model.config))), config=model.config, prediction=args.prediction, device=str(device))
@@ -303,15 +311,18 @@ def main():
             break
         started = time.time()
         kind = kinds[sampler.rng.choice(len(kinds), p=probs)]
-        cond, x0, hole = (torch.from_numpy(a).to(device) for a in sampler.batch(kind, batch_count(kind, args.pixels_per_step)))
+        cond, x0, hole, init = (torch.from_numpy(a).to(device) for a in sampler.batch(kind, batch_count(kind, args.pixels_per_step)))
         b = x0.shape[0]
         focus = torch.rand(b) < args.t_focus
-        t = torch.where(focus, torch.randint(FAST_BAND[0], FAST_BAND[1] + 1, (b,)), torch.randint(0, diffusion.T, (b,))).to(device)
+        t = torch.where(focus, torch.randint(FAST_BAND[0], FAST_BAND[1] + 1, (b,)), torch.randint(0, diffusion.T, (b,)))
+        fill = (torch.rand(b) < args.fill_start) if args.fill_start > 0 else torch.zeros(b, dtype=torch.bool)
+        t = torch.where(fill, torch.full_like(t, FAST_START_T), t).to(device)
+        fill4 = fill.to(device)[:, None, None, None]
         noise = torch.randn(x0.shape).to(device)
-        xt = diffusion.q_sample(x0, t, noise)
+        xt = diffusion.q_sample(torch.where(fill4, init, x0), t, noise)
         cond[:, 0:1] = xt
         out = model(cond, t.float())
-        target = diffusion.target(x0, noise, t)
+        target = torch.where(fill4, diffusion.target_for_x0(x0, xt, t), diffusion.target(x0, noise, t))
         loss = (((out - target) ** 2) * hole).sum() / hole.sum().clamp(min=1)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, max(step / args.steps, elapsed / (args.minutes * 60) if args.minutes else 0.0), args.lr, args.warmup)
@@ -332,7 +343,7 @@ def main():
             ema_model.load_state_dict(ema.shadow)
             v = validate(ema_model, diffusion, val_items)
             history.append({"step": step, "elapsedMinutes": round(elapsed / 60, 1), **v})
-            log("val", step=step, loss=round(v["loss"], 5), mae255=round(v["mae255"], 3), detail={k: round(d["mae255"], 2) for k, d in v.items() if isinstance(d, dict)})
+            log("val", step=step, loss=round(v["loss"], 5), mae255=round(v["mae255"], 3), fillMae255=round(v["fillMae255"], 3), detail={k: [round(d["mae255"], 2), round(d["fillMae255"], 2)] for k, d in v.items() if isinstance(d, dict)})
         if step % args.ckpt_every == 0:
             save()
         if args.rescan_every and step % args.rescan_every == 0:
