@@ -131,15 +131,16 @@ def training_card(info, prediction):
             "medical device; every finding needs a radiologist."
         ),
         "limitations": [
-            "Smaller CPU configuration: a 0.94 M-parameter network trained for about an hour of CPU time; "
-            "a GPU run of the same code (training/README.md) should do better.",
+            f"Smaller CPU configuration: a {info.get('parameters', 0) / 1e6:.2f} M-parameter network trained for {hours:.1f} h "
+            "on a 2-core CPU; a GPU run of the same code (training/README.md) should do better.",
             "Synthetic training data only: real scans have anatomy, noise texture, beam hardening and pathology-free "
             "variants the phantoms lack. Retrain or fine-tune on real healthy CT before drawing conclusions on patients.",
             "The phantoms' acquisition noise cannot be predicted from the surroundings, so every inpainter (and even the "
             "noise-free truth, see training/noise-floor.ts) scores a low SSIM inside the squares; SSIM there mostly "
             "measures noise, and MAE has a floor of about 10 on the 0-255 scale.",
-            "The fast preset's 3 DDIM steps end on a partly sampled estimate; a single step returns the model's "
-            "conditional-mean estimate, which has lower MAE (see the sampler variants, when measured).",
+            "The fast preset takes a single DDIM step from t = 500, started from the hole's linear fill noised to that "
+            "step: the model's estimate of the clean image, a conditional mean, not a sample. "
+            + (f"{round(100 * a['fill_start'])}% of the training examples posed exactly that problem (--fill-start)." if a.get("fill_start") else "Training did not pose that problem explicitly (--fill-start 0)."),
         ],
         "hardware": info.get("hardware", "unknown"),
         "trainingTime": f"{hours:.2f} h of training steps (wall time, validation excluded), {steps} steps"
@@ -149,6 +150,10 @@ def training_card(info, prediction):
             "pixelsPerStep": a.get("pixels_per_step"),
             "layoutMix": a.get("mix"),
             "fastBandFraction": a.get("t_focus"),
+            "fillStartFraction": a.get("fill_start", 0),
+            "trainingSeconds": round(info.get("trainingSeconds", 0) + prior.get("trainingSeconds", 0)),
+            "stages": ([{"steps": prior.get("steps"), "trainingSeconds": round(prior.get("trainingSeconds", 0)), "from": (lambda r: f"{r['model']} {r['version']} (sha256 {r['sha256'][:12]}, weights recovered by training/from_onnx.py)" if r else prior.get("from"))(prior.get("recoveredFrom"))}] if prior else [])
+            + [{"steps": info.get("steps", 0), "trainingSeconds": round(info.get("trainingSeconds", 0)), "lr": a.get("lr"), "fillStart": a.get("fill_start", 0), "mix": a.get("mix")}],
             "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to 10%), grad clip 1.0",
             "ema": a.get("ema"),
             "seed": a.get("seed"),
@@ -198,6 +203,10 @@ def main():
         model, ckpt = load_checkpoint(args.checkpoint)
         prediction = ckpt["prediction"]
         info = ckpt.get("info", {})
+        prior = info.get("initialisedFrom")
+        if prior and not prior.get("recoveredFrom") and os.path.exists(prior.get("from", "")):
+            # Runs started before train.py copied it: read it from the starting checkpoint itself.
+            prior["recoveredFrom"] = torch.load(prior["from"], map_location="cpu")["info"].get("recoveredFrom")
     elif args.random:
         torch.manual_seed(0)
         model = InpaintUNet(**json.loads(args.random))
@@ -230,7 +239,8 @@ def main():
         "hardware": "none",
         "trainingTime": "none",
     }
-    card = {**card, "architecture": arch, "parameters": params}
+    # modelConfig lets from_onnx.py rebuild the network to fine-tune the shipped file.
+    card = {**card, "architecture": arch, "parameters": params, "modelConfig": {k: cfg[k] for k in ("base", "mults", "blocks")}}
     manifest = manifest_for(args.id, args.version, onnx_path, prediction, model.multiple, card)
     existing = os.path.join(args.out, "model.json")
     if os.path.exists(existing):
