@@ -26,7 +26,7 @@ const zones = [
 ];
 
 export default tseslint.config(
-  { ignores: ['.tmp/**', 'out/**', 'node_modules/**', 'dist/**', 'test-results/**', 'playwright-report/**', 'training/**', 'bench/results/**'] },
+  { ignores: ['.tmp/**', 'out/**', 'node_modules/**', 'dist/**', 'test-results/**', 'playwright-report/**', 'bench/results/**', 'training/data/**', 'training/runs/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.{ts,tsx}'],
