@@ -120,8 +120,10 @@ def training_card(info, prediction):
                 "step": last.get("step"),
                 "loss": last.get("loss"),
                 "oneStepMae255": last.get("mae255"),
+                **({"fillStartMae255": last["fillMae255"]} if "fillMae255" in last else {}),
                 "note": "held-out subjects; loss = mean squared error of the prediction target on the hole; "
-                "oneStepMae255 = MAE (0-255 brain window) of the single-step clean-image estimate in the hole at "
+                + ("fillStartMae255 = the same for the fast preset's problem (the hole's linear fill noised to t = 500); " if "fillMae255" in last else "")
+                + "oneStepMae255 = MAE (0-255 brain window) of the single-step clean-image estimate in the hole at "
                 "t = 166, 332, 499, averaged over the crop layouts and the whole slice",
             }
         },
@@ -142,7 +144,8 @@ def training_card(info, prediction):
             "step: the model's estimate of the clean image, a conditional mean, not a sample. "
             + (f"{round(100 * a['fill_start'])}% of the training examples posed exactly that problem (--fill-start)." if a.get("fill_start") else "Training did not pose that problem explicitly (--fill-start 0)."),
         ],
-        "hardware": info.get("hardware", "unknown"),
+        "hardware": info.get("hardware", "unknown")
+        + (f"; the first {prior.get('steps')} steps on {prior['hardware']}" if prior.get("hardware") and prior.get("hardware") != info.get("hardware") else ""),
         "trainingTime": f"{hours:.2f} h of training steps (wall time, validation excluded), {steps} steps"
         + (f" ({prior.get('steps')} of a first run, then {info.get('steps')} more from its EMA weights)" if prior else ""),
         "training": {
@@ -152,8 +155,8 @@ def training_card(info, prediction):
             "fastBandFraction": a.get("t_focus"),
             "fillStartFraction": a.get("fill_start", 0),
             "trainingSeconds": round(info.get("trainingSeconds", 0) + prior.get("trainingSeconds", 0)),
-            "stages": ([{"steps": prior.get("steps"), "trainingSeconds": round(prior.get("trainingSeconds", 0)), "from": (lambda r: f"{r['model']} {r['version']} (sha256 {r['sha256'][:12]}, weights recovered by training/from_onnx.py)" if r else prior.get("from"))(prior.get("recoveredFrom"))}] if prior else [])
-            + [{"steps": info.get("steps", 0), "trainingSeconds": round(info.get("trainingSeconds", 0)), "lr": a.get("lr"), "fillStart": a.get("fill_start", 0), "mix": a.get("mix")}],
+            "stages": ([{"run": (lambda r: f"{r['model']} {r['version']} (sha256 {r['sha256'][:12]})" if r else prior.get("from"))(prior.get("recoveredFrom")), "steps": prior.get("steps"), "trainingSeconds": round(prior.get("trainingSeconds", 0)), "hardware": prior.get("hardware")}] if prior else [])
+            + [{"run": "continued from those weights (recovered by training/from_onnx.py)" if prior.get("recoveredFrom") else ("continued from those EMA weights" if prior else "from scratch"), "steps": info.get("steps", 0), "trainingSeconds": round(info.get("trainingSeconds", 0)), "hardware": info.get("hardware"), "lr": a.get("lr"), "fillStart": a.get("fill_start", 0), "mix": a.get("mix")}],
             "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to 10%), grad clip 1.0",
             "ema": a.get("ema"),
             "seed": a.get("seed"),
@@ -204,9 +207,11 @@ def main():
         prediction = ckpt["prediction"]
         info = ckpt.get("info", {})
         prior = info.get("initialisedFrom")
-        if prior and not prior.get("recoveredFrom") and os.path.exists(prior.get("from", "")):
-            # Runs started before train.py copied it: read it from the starting checkpoint itself.
-            prior["recoveredFrom"] = torch.load(prior["from"], map_location="cpu")["info"].get("recoveredFrom")
+        if prior and not (prior.get("recoveredFrom") and prior.get("hardware")) and os.path.exists(prior.get("from", "")):
+            # Runs started before train.py copied these: read them from the starting checkpoint itself.
+            start_info = torch.load(prior["from"], map_location="cpu")["info"]
+            prior["recoveredFrom"] = prior.get("recoveredFrom") or start_info.get("recoveredFrom")
+            prior["hardware"] = prior.get("hardware") or start_info.get("hardware")
     elif args.random:
         torch.manual_seed(0)
         model = InpaintUNet(**json.loads(args.random))

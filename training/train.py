@@ -253,7 +253,7 @@ def main():
         model.load_state_dict(src["ema"])
         ema = Ema(model, args.ema)
         ema.updates = 1000  # the shadow starts from trained weights: no EMA warm-up
-        prior = {"from": args.init_from, "steps": src["step"], "trainingSeconds": src["info"]["trainingSeconds"], "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom")}
+        prior = {"from": args.init_from, "steps": src["step"], "trainingSeconds": src["info"]["trainingSeconds"], "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom"), "hardware": src["info"].get("hardware")}
         log("initialised", **{k: v for k, v in prior.items() if k != "validation"})
     params = count_params(model)
     log("model", parameters=params, macs_per_pixel=round(macs_per_pixel(InpaintUNet(**model.config))), config=model.config, prediction=args.prediction, device=str(device))
