@@ -59,16 +59,16 @@ export function toThresholdSettings(reading: ReadingSettings, references: Health
  * The reading a new analysis starts with: the absolute cut, for every inpainter; lesions outlined
  * at half their own contrast for the diffusion model, at the threshold for the classical
  * inpainters. The outline needs a residual whose healthy spread sits well below half a lesion's
- * contrast: the diffusion model's does (median haematoma volume error -8%, change error -12% in
- * bench:volumetry, against -14% and -29% at the threshold), the biharmonic fill's does not (its
+ * contrast: the diffusion model's does (median haematoma volume error -6%, change error -12% in
+ * bench:volumetry with 1.1.0, against -13% and -35% at the threshold), the biharmonic fill's does not (its
  * noise blobs grow into each other: unreviewed lesion volume per scan 42 -> 94 mL, haematoma
  * volume error +3% -> +131%).
  *
  * A z-score against the calibrated healthy reference stays one click away in the threshold panel, but it is not the
  * default: on the phantoms the far tail of healthy scores (z 3.5 = 1 voxel in ~4,300) is set by
- * skull partial volume at the brain edge, which puts the cut (0.84 for healthy-brain-ddpm, 0.97
- * for biharmonic) above the score of acute blood (~0.5), so a z default found no lesion at all in
- * bench:detect (docs/benchmarks.md).
+ * skull partial volume at the brain edge, which puts the cut (0.84 for healthy-brain-ddpm 1.0.0,
+ * 0.63 for 1.1.0, 0.97 for biharmonic) above the score of acute blood (~0.5), so a z default found
+ * no lesion, or one of seven with 1.1.0, in bench:detect (docs/benchmarks.md).
  */
 export function defaultReading(inpainter: InpainterChoice): ReadingSettings {
   return inpainter.kind === 'diffusion' ? DEFAULT_READING_SETTINGS : { ...DEFAULT_READING_SETTINGS, extent: 'threshold' };
