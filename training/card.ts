@@ -116,7 +116,10 @@ export function renderModelCard(manifest: any): string {
   out.push('');
   if (metrics.validation) {
     const v = metrics.validation;
-    out.push('## Validation', '', `Step ${v.step}: loss ${Number(v.loss).toFixed(4)}, one-step MAE ${Number(v.oneStepMae255).toFixed(2)} (0-255). ${v.note ?? ''}`, '');
+    const fill = v.fillStartMae255 === undefined ? '' : `, fast-preset problem (fill-start) MAE ${Number(v.fillStartMae255).toFixed(2)}`;
+    const stages = Array.isArray(card.training?.stages) ? card.training.stages.length : 0;
+    const step = stages > 1 ? `Step ${v.step} of the last training stage (${card.training.steps} in all)` : `Step ${v.step}`;
+    out.push('## Validation', '', `${step}: loss ${Number(v.loss).toFixed(4)}, one-step MAE ${Number(v.oneStepMae255).toFixed(2)} (0-255)${fill}. ${v.note ?? ''}`, '');
   }
   if (metrics.inpaintingQuality) {
     const q = metrics.inpaintingQuality as QualityReport;
