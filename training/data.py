@@ -116,8 +116,10 @@ def _grid_phase_mask(rng, brain, size):
 class ExampleSampler:
     """Draws (condition without the noisy channel, clean image, hole, linear fill) examples in network units."""
 
-    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True):
+    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True):
         self.subjects = subjects
+        # Without fill-start examples the linear fill is never read: skip it (the clean image stands in).
+        self.pose_fill = pose_fill
         self.rng = np.random.default_rng(seed)
         self.p_blob = p_blob
         self.p_jitter = p_jitter
@@ -213,8 +215,9 @@ class ExampleSampler:
         x0 = to_network(img)
         known = np.where(hole, to_network(0.0), x0)  # knownFill 0 (windowed), mapped like the images
         cond = np.stack([np.zeros_like(x0), known, hole.astype(np.float32), brain, to_network(above), to_network(below)])
-        init = linear_fill(x0, hole)  # linear, so filling in network units equals filling windowed values
-        return cond.astype(np.float32), x0[None].astype(np.float32), hole[None].astype(np.float32), init[None]
+        # Linear, so filling in network units equals filling windowed values.
+        init = linear_fill(x0, hole) if self.pose_fill else x0
+        return cond.astype(np.float32), x0[None].astype(np.float32), hole[None].astype(np.float32), init[None].astype(np.float32)
 
     def batch(self, kind, count):
         """`count` examples of one layout: kind is a square size (crop layout) or 'full'."""

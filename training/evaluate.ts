@@ -30,11 +30,8 @@ import { inpaintSlice, type InpaintMethod } from '../src/main/core/inpaint/engin
 import { loadModel } from '../src/main/core/inpaint/model';
 import { onnxNetwork } from '../src/main/core/inpaint/network';
 import { inpaintingQuality } from '../src/main/core/metrics/inpainting';
-import { classicalBrainMask } from '../src/main/core/preprocess/brain-mask';
-import { prepareStack } from '../src/main/core/preprocess/geometry';
-import { generatePhantom } from '../src/main/core/synth/phantom';
 import { renderModelCard } from './card';
-import { loadPreprocessedStack, pickBrainSlices, sliceInput } from './stack';
+import { loadPreprocessedStack, phantomStacks, pickBrainSlices, sliceInput } from './stack';
 
 const { values } = parseArgs({
   options: {
@@ -104,15 +101,13 @@ async function cleanImages(dir: string, stack: { images: Float32Array }): Promis
   if (values['no-clean']) return null;
   const meta = JSON.parse(await readFile(join(dir, 'preprocess.json'), 'utf8')) as { seed?: number; brainMask?: string };
   if (typeof meta.seed !== 'number' || meta.brainMask !== 'classical') return null;
-  const noisy = generatePhantom({ seed: meta.seed });
-  const mask = classicalBrainMask(noisy.volume).mask;
-  const clean = prepareStack(generatePhantom({ seed: meta.seed, noise: false }).volume, mask).images256;
+  const { noisy, clean } = phantomStacks(meta.seed);
   // The noisy render must reproduce the stored stack, or the clean one is not its anatomy.
-  const check = prepareStack(noisy.volume, mask).images256;
+  const check = noisy.images256;
   let worst = 0;
   for (let p = 0; p < check.length; p += 97) worst = Math.max(worst, Math.abs(check[p] - stack.images[p]));
   if (worst > 1e-3) throw new Error(`${dir}: the phantom generator no longer reproduces this stack (max difference ${worst.toFixed(4)}); regenerate the data.`);
-  return clean;
+  return clean.images256;
 }
 
 for (const seed of seeds) {

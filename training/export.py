@@ -206,12 +206,6 @@ def main():
         model, ckpt = load_checkpoint(args.checkpoint)
         prediction = ckpt["prediction"]
         info = ckpt.get("info", {})
-        prior = info.get("initialisedFrom")
-        if prior and not (prior.get("recoveredFrom") and prior.get("hardware")) and os.path.exists(prior.get("from", "")):
-            # Runs started before train.py copied these: read them from the starting checkpoint itself.
-            start_info = torch.load(prior["from"], map_location="cpu")["info"]
-            prior["recoveredFrom"] = prior.get("recoveredFrom") or start_info.get("recoveredFrom")
-            prior["hardware"] = prior.get("hardware") or start_info.get("hardware")
     elif args.random:
         torch.manual_seed(0)
         model = InpaintUNet(**json.loads(args.random))

@@ -51,7 +51,7 @@ def architecture_from_card(card):
 
 
 def parameter_map(model, tmpdir):
-    """ONNX initialiser name -> (state-dict key, shape) for this architecture's export."""
+    """ONNX initialiser name -> state-dict key, for this architecture's export."""
     g = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for p in model.state_dict().values():

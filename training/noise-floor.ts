@@ -14,21 +14,15 @@ import { parseArgs } from 'node:util';
 import { renderModelCard } from './card';
 import { planGrid } from '../src/main/core/inpaint/grid';
 import { inpaintingQuality } from '../src/main/core/metrics/inpainting';
-import { classicalBrainMask } from '../src/main/core/preprocess/brain-mask';
-import { prepareStack } from '../src/main/core/preprocess/geometry';
-import { generatePhantom } from '../src/main/core/synth/phantom';
+import { phantomStacks } from './stack';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1400-1403' }, sizes: { type: 'string', default: '32,64' }, 'write-card': { type: 'string' } } });
 const [first, last] = values.seeds!.split('-').map(Number);
 const sizes = values.sizes!.split(',').map(Number);
 const sums = new Map<number, { px: number; abs: number; ssim: number }>();
 for (let seed = first; seed <= (last ?? first); seed++) {
-  const noisy = generatePhantom({ seed });
-  const clean = generatePhantom({ seed, noise: false });
   // The noisy scan's mask, as the training data (and the app) would extract it.
-  const mask = classicalBrainMask(noisy.volume).mask;
-  const a = prepareStack(noisy.volume, mask);
-  const b = prepareStack(clean.volume, mask);
+  const { noisy: a, clean: b } = phantomStacks(seed);
   const n = a.size * a.size;
   const areas = Array.from({ length: a.sliceCount }, (_, k) => a.masks256.subarray(k * n, (k + 1) * n).reduce((s, v) => s + v, 0));
   const max = Math.max(...areas);

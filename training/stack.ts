@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNifti } from '../src/main/core/io/nifti';
 import type { SliceInput } from '../src/main/core/inpaint/engine';
+import { classicalBrainMask } from '../src/main/core/preprocess/brain-mask';
+import { prepareStack, type PreparedStack } from '../src/main/core/preprocess/geometry';
+import { generatePhantom } from '../src/main/core/synth/phantom';
 
 export interface PreprocessedStack {
   dir: string;
@@ -51,4 +54,15 @@ export function sliceInput(stack: PreprocessedStack, k: number): SliceInput {
   const n = stack.size * stack.size;
   const view = (kk: number) => (kk >= 0 && kk < stack.depth ? stack.images.subarray(kk * n, (kk + 1) * n) : null);
   return { image: view(k)!, brainMask: stack.masks.subarray(k * n, (k + 1) * n), above: view(k + 1), below: view(k - 1), width: stack.size, height: stack.size };
+}
+
+/**
+ * A healthy phantom prepared as the training data are (scripts/gen-training-data.ts: the classical
+ * brain mask of the noisy scan), and the same phantom rendered without acquisition noise,
+ * prepared with that same mask: the anatomy an ideal inpainter would repaint.
+ */
+export function phantomStacks(seed: number): { noisy: PreparedStack; clean: PreparedStack } {
+  const noisy = generatePhantom({ seed });
+  const mask = classicalBrainMask(noisy.volume).mask;
+  return { noisy: prepareStack(noisy.volume, mask), clean: prepareStack(generatePhantom({ seed, noise: false }).volume, mask) };
 }

@@ -31,7 +31,7 @@ from data import CROP_FOR_SQUARE, ExampleSampler, find_subjects, load_subjects, 
 from diffusion import Diffusion  # noqa: E402
 from unet import InpaintUNet, count_params, macs_per_pixel  # noqa: E402
 
-FAST_BAND = (120, 520)  # the fast preset visits t = 166, 332, 499 (startFraction 0.5 of 1000, 3 steps)
+FAST_BAND = (120, 520)  # around the fast preset's start (t = 500), and the 166/332 its former 3-step chain visited
 VAL_TIMESTEPS = (166, 332, 499)
 # The fast preset's single DDIM step starts at round(0.5 x 999) = 500 from the hole's linear fill
 # noised to that step (presets.ts, engine.ts), not from the truth noised: "fill-start" examples
@@ -224,7 +224,7 @@ def main():
     diffusion.alpha_bar = diffusion.alpha_bar.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     ema = Ema(model, args.ema)
-    sampler = ExampleSampler(train_subjects, args.seed)
+    sampler = ExampleSampler(train_subjects, args.seed, pose_fill=args.fill_start > 0)
     mix = parse_mix(args.mix)
     kinds = list(mix.keys())
     probs = np.array([mix[k] for k in kinds])
