@@ -116,8 +116,11 @@ def _grid_phase_mask(rng, brain, size):
 class ExampleSampler:
     """Draws (condition without the noisy channel, clean image, hole, linear fill) examples in network units."""
 
-    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True):
+    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True, hide_neighbours=False):
         self.subjects = subjects
+        # Blank the slices above and below inside the hole as well (the engine does the same for a model whose
+        # manifest says neighbourSlicesInHole "hidden"): a lesion spanning slices cannot be copied from them.
+        self.hide_neighbours = hide_neighbours
         # Without fill-start examples the linear fill is never read: skip it (the clean image stands in).
         self.pose_fill = pose_fill
         self.rng = np.random.default_rng(seed)
@@ -214,6 +217,8 @@ class ExampleSampler:
             img, brain, above, below, hole = (a[:, ::-1] for a in (img, brain, above, below, hole))
         x0 = to_network(img)
         known = np.where(hole, to_network(0.0), x0)  # knownFill 0 (windowed), mapped like the images
+        if self.hide_neighbours:
+            above, below = np.where(hole, 0.0, above), np.where(hole, 0.0, below)  # knownFill there too
         cond = np.stack([np.zeros_like(x0), known, hole.astype(np.float32), brain, to_network(above), to_network(below)])
         # Linear, so filling in network units equals filling windowed values.
         init = linear_fill(x0, hole) if self.pose_fill else x0

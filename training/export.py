@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from diffusion import SCHEDULE, WINDOWED_RANGE, NETWORK_RANGE, Diffusion
+from stages import training_stages
 from unet import CHANNELS, InpaintUNet, count_params, macs_per_pixel
 
 OPSET = 13
@@ -93,16 +94,19 @@ def seed_ranges(names):
 
 def training_card(info, prediction):
     a = info.get("args", {})
-    prior = info.get("initialisedFrom") or {}
-    hours = (info.get("trainingSeconds", 0) + prior.get("trainingSeconds", 0)) / 3600
-    steps = info.get("steps", 0) + prior.get("steps", 0)
+    stages = training_stages(info)
+    hours = sum(st["trainingSeconds"] for st in stages) / 3600
+    steps = sum(st["steps"] for st in stages)
+    hide = bool(a.get("hide_neighbours"))
     last = (info.get("validation") or [{}])[-1]
     return {
         "description": (
             "Conditional denoising diffusion model that repaints masked regions of brain-windowed 256x256 head CT "
             "slices as healthy tissue, conditioned on the known image outside the mask, the inpainting mask, the brain "
-            f"mask and the slices above and below ({prediction}-prediction, linear schedule of 1000 steps). "
-            "SMALLER CPU CONFIGURATION: trained for a short time on a shared 2-core CPU without a GPU; retrain on a GPU "
+            f"mask and the slices above and below ({prediction}-prediction, linear schedule of 1000 steps)"
+            + ("; the slices above and below are hidden inside the mask like the slice itself, so a lesion that spans "
+               "slices cannot be copied into its own repainting. " if hide else ". ")
+            + "SMALLER CPU CONFIGURATION: trained for a short time on a shared 2-core CPU without a GPU; retrain on a GPU "
             "with training/README.md for a stronger model."
         ),
         "trainingData": (
@@ -144,30 +148,30 @@ def training_card(info, prediction):
             "step: the model's estimate of the clean image, a conditional mean, not a sample. "
             + (f"{round(100 * a['fill_start'])}% of the training examples posed exactly that problem (--fill-start)." if a.get("fill_start") else "Training did not pose that problem explicitly (--fill-start 0)."),
         ],
-        "hardware": info.get("hardware", "unknown")
-        + (f"; the first {prior.get('steps')} steps on {prior['hardware']}" if prior.get("hardware") and prior.get("hardware") != info.get("hardware") else ""),
+        "hardware": "; ".join(f"{hw} ({sum(st['steps'] for st in stages if st.get('hardware') == hw)} steps)" for hw in dict.fromkeys(st.get("hardware") or "unknown" for st in stages))
+        if len(stages) > 1 else info.get("hardware", "unknown"),
         "trainingTime": f"{hours:.2f} h of training steps (wall time, validation excluded), {steps} steps"
-        + (f" ({prior.get('steps')} of a first run, then {info.get('steps')} more from its EMA weights)" if prior else ""),
+        + (f" in {len(stages)} stages ({' + '.join(str(st['steps']) for st in stages)}, each continuing from the last one's weights)" if len(stages) > 1 else ""),
         "training": {
             "steps": steps,
             "pixelsPerStep": a.get("pixels_per_step"),
             "layoutMix": a.get("mix"),
             "fastBandFraction": a.get("t_focus"),
             "fillStartFraction": a.get("fill_start", 0),
-            "trainingSeconds": round(info.get("trainingSeconds", 0) + prior.get("trainingSeconds", 0)),
-            "stages": ([{"run": (lambda r: f"{r['model']} {r['version']} (sha256 {r['sha256'][:12]})" if r else prior.get("from"))(prior.get("recoveredFrom")), "steps": prior.get("steps"), "trainingSeconds": round(prior.get("trainingSeconds", 0)), "hardware": prior.get("hardware")}] if prior else [])
-            + [{"run": "continued from those weights (recovered by training/from_onnx.py)" if prior.get("recoveredFrom") else ("continued from those EMA weights" if prior else "from scratch"), "steps": info.get("steps", 0), "trainingSeconds": round(info.get("trainingSeconds", 0)), "hardware": info.get("hardware"), "lr": a.get("lr"), "fillStart": a.get("fill_start", 0), "mix": a.get("mix")}],
+            "trainingSeconds": round(hours * 3600),
+            "stages": stages,
             "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to 10%), grad clip 1.0",
             "ema": a.get("ema"),
             "seed": a.get("seed"),
             "loss": "mean squared error of the prediction target over the inpainted pixels",
-            "augmentation": "left-right flips; 5% of neighbour slices dropped (as at the ends of a stack)",
+            "augmentation": "left-right flips; 5% of neighbour slices dropped (as at the ends of a stack)"
+            + ("; the neighbour slices blanked inside the hole (--hide-neighbours)" if hide else ""),
             "generatedBy": "training/train.py + training/export.py",
         },
     }
 
 
-def manifest_for(model_id, version, onnx_path, prediction, multiple, card):
+def manifest_for(model_id, version, onnx_path, prediction, multiple, card, neighbour_slices_in_hole="shown"):
     return {
         "schemaVersion": 1,
         "id": model_id,
@@ -182,7 +186,7 @@ def manifest_for(model_id, version, onnx_path, prediction, multiple, card):
             },
             "output": {"name": "prediction", "shape": ["batch", 1, "height", "width"], "dtype": "float32"},
         },
-        "conditioning": {"channels": CHANNELS, "knownFill": 0, "missingSliceFill": 0},
+        "conditioning": {"channels": CHANNELS, "knownFill": 0, "missingSliceFill": 0, "neighbourSlicesInHole": neighbour_slices_in_hole},
         "imageSize": {"mode": "fullyConvolutional", "multiple": multiple, "trainedSize": 256, "minSize": max(16, multiple * 2)},
         "intensity": {"window": {"centerHu": 40, "widthHu": 80}, "windowedRange": list(WINDOWED_RANGE), "networkRange": list(NETWORK_RANGE)},
         "schedule": dict(SCHEDULE),
@@ -240,7 +244,8 @@ def main():
     }
     # modelConfig lets from_onnx.py rebuild the network to fine-tune the shipped file.
     card = {**card, "architecture": arch, "parameters": params, "modelConfig": {k: cfg[k] for k in ("base", "mults", "blocks")}}
-    manifest = manifest_for(args.id, args.version, onnx_path, prediction, model.multiple, card)
+    hidden = bool(info.get("args", {}).get("hide_neighbours"))
+    manifest = manifest_for(args.id, args.version, onnx_path, prediction, model.multiple, card, "hidden" if hidden else "shown")
     existing = os.path.join(args.out, "model.json")
     if os.path.exists(existing):
         # Measurements of the same ONNX bytes stay valid: keep what evaluate.ts and the scoring work added.

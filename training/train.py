@@ -29,6 +29,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import CROP_FOR_SQUARE, ExampleSampler, find_subjects, load_subjects, subject_seed  # noqa: E402
 from diffusion import Diffusion  # noqa: E402
+from stages import training_stages  # noqa: E402
 from unet import InpaintUNet, count_params, macs_per_pixel  # noqa: E402
 
 FAST_BAND = (120, 520)  # around the fast preset's start (t = 500), and the 166/332 its former 3-step chain visited
@@ -106,9 +107,9 @@ def batch_count(kind, pixels):
     return max(1, pixels // (side * side))
 
 
-def build_val_set(subjects, seed, pixels):
+def build_val_set(subjects, seed, pixels, hide_neighbours):
     """Fixed validation problems: every crop layout and the whole slice, at the fast preset's timesteps."""
-    sampler = ExampleSampler(subjects, seed, p_jitter=0.0, p_drop_neighbour=0.0, flip=False)
+    sampler = ExampleSampler(subjects, seed, p_jitter=0.0, p_drop_neighbour=0.0, flip=False, hide_neighbours=hide_neighbours)
     g = torch.Generator().manual_seed(seed)
     items = []
     for kind in (8, 16, 32, 64, "full"):
@@ -172,6 +173,7 @@ def main():
     ap.add_argument("--mix", default="8:0.12,16:0.15,32:0.25,64:0.33,full:0.15")
     ap.add_argument("--t-focus", type=float, default=0.5, help="fraction of timesteps drawn in the fast preset's band")
     ap.add_argument("--fill-start", type=float, default=0.0, help="fraction of examples posed as the fast preset poses them: the hole's linear fill noised to t = 500, target the truth")
+    ap.add_argument("--hide-neighbours", action="store_true", help="blank the slices above and below inside the hole too, so the model cannot copy a lesion that spans slices (manifest: neighbourSlicesInHole hidden)")
     ap.add_argument("--prediction", default="v", choices=["epsilon", "v", "x0"])
     ap.add_argument("--base", type=int, default=16)
     ap.add_argument("--mults", default="1,2,4,4")
@@ -224,7 +226,7 @@ def main():
     diffusion.alpha_bar = diffusion.alpha_bar.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     ema = Ema(model, args.ema)
-    sampler = ExampleSampler(train_subjects, args.seed, pose_fill=args.fill_start > 0)
+    sampler = ExampleSampler(train_subjects, args.seed, pose_fill=args.fill_start > 0, hide_neighbours=args.hide_neighbours)
     mix = parse_mix(args.mix)
     kinds = list(mix.keys())
     probs = np.array([mix[k] for k in kinds])
@@ -253,12 +255,13 @@ def main():
         model.load_state_dict(src["ema"])
         ema = Ema(model, args.ema)
         ema.updates = 1000  # the shadow starts from trained weights: no EMA warm-up
-        prior = {"from": args.init_from, "steps": src["step"], "trainingSeconds": src["info"]["trainingSeconds"], "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom"), "hardware": src["info"].get("hardware")}
+        stages = training_stages(src["info"])
+        prior = {"from": args.init_from, "steps": sum(st["steps"] for st in stages), "trainingSeconds": sum(st["trainingSeconds"] for st in stages), "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom"), "hardware": src["info"].get("hardware"), "stages": stages}
         log("initialised", **{k: v for k, v in prior.items() if k != "validation"})
     params = count_params(model)
     log("model", parameters=params, macs_per_pixel=round(macs_per_pixel(InpaintUNet(**model.config))), config=model.config, prediction=args.prediction, device=str(device))
 
-    val_items = [(k, t, *(a.to(device) for a in rest)) for k, t, *rest in build_val_set(val_subjects, 4242, 16384)]
+    val_items = [(k, t, *(a.to(device) for a in rest)) for k, t, *rest in build_val_set(val_subjects, 4242, 16384, args.hide_neighbours)]
     validated_on = sorted(s.name for s in val_subjects)
     val_names = {os.path.basename(p.rstrip("/")) for p in val_paths}
 

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../src/main/core/inpaint/manifest';
 import { fileSha256, listModels, loadModel } from '../../../src/main/core/inpaint/model';
 import { liveSessionCount } from '../../../src/main/core/inpaint/runtime';
+import { buildConditioning, type BatchConditioning } from '../../../src/main/core/inpaint/network';
+import { CONDITIONING_CHANNELS } from '../../../src/main/core/inpaint/manifest';
 
 const MODELS = resolve(__dirname, '../../../models');
 
@@ -106,5 +108,42 @@ describe('model manifest and loader', () => {
     // Only meaningful where CUDA is absent (everywhere the unit tests run today).
     if (!probe.device.skipped.some((s) => s.device === 'cuda')) return;
     await expect(loadModel(dir, 'test-tiny', { device: 'cuda' })).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE', message: expect.stringContaining('cuda') });
+  });
+});
+
+describe('conditioning of the neighbour slices', () => {
+  // Two 4x1 elements; the hole is pixels 1-2 of the first and nothing of the second. The slice
+  // above holds a "lesion" (0.9) that also lies in the hole of the slice being repainted.
+  const cond: BatchConditioning = {
+    shape: { batch: 2, height: 1, width: 4 },
+    known: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),
+    knownMask: Uint8Array.from([1, 0, 0, 1, 1, 1, 1, 1]),
+    brainMask: Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1]),
+    above: [Float32Array.from([0.2, 0.9, 0.9, 0.2]), Float32Array.from([0.3, 0.3, 0.3, 0.3])],
+    below: [null, Float32Array.from([0.4, 0.4, 0.4, 0.4])],
+  };
+  const channel = (input: Float32Array, b: number, name: (typeof CONDITIONING_CHANNELS)[number]) => {
+    const c = CONDITIONING_CHANNELS.indexOf(name);
+    return [...input.subarray((b * CONDITIONING_CHANNELS.length + c) * 4, (b * CONDITIONING_CHANNELS.length + c + 1) * 4)].map((v) => +v.toFixed(3));
+  };
+
+  it('"hidden" keeps a lesion in the slice above out of the network inside the hole, and only there', () => {
+    const input = buildConditioning(cond, CONDITIONING_CHANNELS, { knownFill: -1, missingSliceFill: -0.5, neighbourSlicesInHole: 'hidden' });
+    expect(channel(input, 0, 'known')).toEqual([0.1, -1, -1, 0.4]);
+    expect(channel(input, 0, 'sliceAbove')).toEqual([0.2, -1, -1, 0.2]);
+    expect(channel(input, 0, 'sliceBelow')).toEqual([-0.5, -0.5, -0.5, -0.5]);
+    expect(channel(input, 1, 'sliceAbove')).toEqual([0.3, 0.3, 0.3, 0.3]);
+    expect(channel(input, 1, 'sliceBelow')).toEqual([0.4, 0.4, 0.4, 0.4]);
+  });
+
+  it('"shown" (models trained with whole neighbours) passes them unchanged', () => {
+    const input = buildConditioning(cond, CONDITIONING_CHANNELS, { knownFill: -1, missingSliceFill: -0.5, neighbourSlicesInHole: 'shown' });
+    expect(channel(input, 0, 'sliceAbove')).toEqual([0.2, 0.9, 0.9, 0.2]);
+    expect(channel(input, 0, 'inpaintMask')).toEqual([0, 1, 1, 0]);
+  });
+
+  it('the manifest defaults to "shown" and refuses other values naming the field', () => {
+    expect(parseManifest(tinyManifest)).toMatchObject({ conditioning: { neighbourSlicesInHole: 'shown' } });
+    expect(() => parseManifest({ ...tinyManifest, conditioning: { ...tinyManifest.conditioning, neighbourSlicesInHole: 'masked' } })).toThrow(/conditioning.neighbourSlicesInHole/);
   });
 });

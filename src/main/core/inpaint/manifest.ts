@@ -15,6 +15,11 @@ import { AppError } from '../../../shared/errors';
  *     brainMask    1 inside the brain, 0 outside
  *     sliceAbove   the preprocessed slice above (superior, k + 1); `missingSliceFill` where there is none
  *     sliceBelow   the preprocessed slice below (inferior, k - 1); likewise
+ *   With `neighbourSlicesInHole: "hidden"` the two neighbour slices carry `knownFill` inside the
+ *   inpainting mask as well, as the known image does. A lesion that spans slices then cannot be
+ *   copied from the slice above or below into the repainting of its own slice (measured: with the
+ *   neighbours shown, model 1.1.0 repainted an infarct at a fifth of its true contrast; see
+ *   docs/benchmarks.md). "shown" (the default) passes them whole, as models up to 1.1.0 were trained.
  *   Images are windowed (intensity.window) to intensity.windowedRange, then mapped linearly to
  *   intensity.networkRange; masks are 0/1 and not mapped. `knownFill` and `missingSliceFill` are
  *   windowed values (default 0: background, as the preprocessing pads and as its
@@ -119,6 +124,7 @@ const inpaintingManifest = z
         .refine((c) => c.includes('noisy'), { message: 'the "noisy" channel is required' }),
       knownFill: z.number().default(0),
       missingSliceFill: z.number().default(0),
+      neighbourSlicesInHole: z.enum(['shown', 'hidden']).default('shown'),
     }),
     imageSize,
     intensity,

@@ -72,7 +72,7 @@ export function onnxNetwork(model: LoadedModel): InpaintNetwork {
   if (model.manifest.kind !== 'inpainting') throw new AppError('MODEL_MANIFEST_INVALID', `The model "${model.manifest.id}" is a ${model.manifest.kind} model, not an inpainting model.`, { field: 'kind' });
   const manifest = model.manifest as InpaintingManifest;
   const counters = newCounters();
-  const { channels, knownFill, missingSliceFill } = manifest.conditioning;
+  const { channels, knownFill, missingSliceFill, neighbourSlicesInHole } = manifest.conditioning;
   const condName = manifest.io.inputs.condition.name;
   const tName = manifest.io.inputs.timestep.name;
   const tInt = manifest.io.inputs.timestep.dtype === 'int64';
@@ -91,7 +91,7 @@ export function onnxNetwork(model: LoadedModel): InpaintNetwork {
       const { batch, height, width } = cond.shape;
       const plane = height * width;
       const toNet = toNetworkUnits({ windowedRange: manifest.intensity.windowedRange, networkRange: manifest.intensity.networkRange });
-      const input = buildConditioning(cond, channels, toNet(knownFill), toNet(missingSliceFill));
+      const input = buildConditioning(cond, channels, { knownFill: toNet(knownFill), missingSliceFill: toNet(missingSliceFill), neighbourSlicesInHole });
       const noisyChannel = channels.indexOf('noisy');
       const c = channels.length;
       const dims = [batch, c, height, width];
@@ -114,8 +114,19 @@ export function onnxNetwork(model: LoadedModel): InpaintNetwork {
   };
 }
 
-/** The [batch, C, height, width] input with every channel except the noisy one filled in (fills in network units). */
-export function buildConditioning(cond: BatchConditioning, channels: readonly ConditioningChannel[], knownFill: number, missingSliceFill: number): Float32Array {
+export interface ConditioningFills {
+  /** Network units. */
+  knownFill: number;
+  /** Network units. */
+  missingSliceFill: number;
+  /** 'hidden': the neighbour slices also carry knownFill inside the inpainting mask (see the manifest). */
+  neighbourSlicesInHole: 'shown' | 'hidden';
+}
+
+/** The [batch, C, height, width] input with every channel except the noisy one filled in. */
+export function buildConditioning(cond: BatchConditioning, channels: readonly ConditioningChannel[], fills: ConditioningFills): Float32Array {
+  const { knownFill, missingSliceFill } = fills;
+  const hideInHole = fills.neighbourSlicesInHole === 'hidden';
   const { batch, height, width } = cond.shape;
   const plane = height * width;
   const c = channels.length;
@@ -139,8 +150,9 @@ export function buildConditioning(cond: BatchConditioning, channels: readonly Co
         case 'sliceAbove':
         case 'sliceBelow': {
           const slice = (channels[ch] === 'sliceAbove' ? cond.above : cond.below)[b];
-          if (slice) dst.set(slice);
-          else dst.fill(missingSliceFill);
+          if (!slice) dst.fill(missingSliceFill);
+          else if (hideInHole) for (let p = 0; p < plane; p++) dst[p] = cond.knownMask[src + p] ? slice[p] : knownFill;
+          else dst.set(slice);
           break;
         }
       }

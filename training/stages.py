@@ -1,0 +1,37 @@
+"""The training stages behind a checkpoint (a model fine-tuned from a fine-tuned model has several)."""
+
+
+def _legacy_stage(prior):
+    """A stage recorded before checkpoints kept their whole history: one summary of the source run."""
+    recovered = prior.get("recoveredFrom")
+    run = f"{recovered['model']} {recovered['version']} (sha256 {recovered['sha256'][:12]})" if recovered else prior.get("from")
+    return {"run": run, "steps": prior.get("steps", 0), "trainingSeconds": round(prior.get("trainingSeconds", 0)), "hardware": prior.get("hardware")}
+
+
+def training_stages(info):
+    """Every stage from the first run to this checkpoint, oldest first."""
+    prior = info.get("initialisedFrom") or {}
+    if "stages" in prior:
+        earlier = list(prior["stages"])
+    elif prior:
+        earlier = [_legacy_stage(prior)]
+    else:
+        earlier = []
+    a = info.get("args", {})
+    if not prior:
+        run = "from scratch"
+    elif prior.get("recoveredFrom") and "stages" not in prior:
+        run = "continued from those weights (recovered by training/from_onnx.py)"
+    else:
+        run = "continued from those EMA weights"
+    own = {
+        "run": run,
+        "steps": info.get("steps", 0),
+        "trainingSeconds": round(info.get("trainingSeconds", 0)),
+        "hardware": info.get("hardware"),
+        "lr": a.get("lr"),
+        "fillStart": a.get("fill_start", 0),
+        "neighbourSlicesInHole": "hidden" if a.get("hide_neighbours") else "shown",
+        "mix": a.get("mix"),
+    }
+    return earlier + [own]
