@@ -94,6 +94,27 @@ function describeReport(report: QualityReport): string {
   return `${preset}; held-out phantom seeds ${d.seeds ?? '?'} (${d.subjects ?? '?'} subjects, ${d.slicesPerSubject ?? '?'} slices each)${report.date ? `, measured ${report.date.slice(0, 10)}` : ''}.`;
 }
 
+interface TrainingStage {
+  run: string;
+  steps: number;
+  trainingSeconds: number;
+  hardware?: string | null;
+  lr?: number | null;
+  fillStart?: number;
+  neighbourSlicesInHole?: string;
+  mix?: string | null;
+}
+
+/** One row per training stage, oldest first (each continued from the previous one's weights). */
+function stagesTable(stages: TrainingStage[]): string[] {
+  const cell = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  return [
+    '| stage | run | steps | hours | hardware | lr | fill-start | neighbour slices in the hole | layout mix |',
+    '| ---: | --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
+    ...stages.map((s, i) => `| ${i + 1} | ${s.run} | ${s.steps} | ${(s.trainingSeconds / 3600).toFixed(2)} | ${cell(s.hardware)} | ${cell(s.lr)} | ${cell(s.fillStart)} | ${cell(s.neighbourSlicesInHole)} | ${cell(s.mix)} |`),
+  ];
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function renderModelCard(manifest: any): string {
   const card = manifest.card ?? {};
@@ -112,8 +133,9 @@ export function renderModelCard(manifest: any): string {
     '',
   );
   out.push('## Training', '', `- Data: ${card.trainingData ?? '?'}`, `- Hardware: ${card.hardware ?? '?'}`, `- Time: ${card.trainingTime ?? '?'}`);
-  for (const [k, v] of Object.entries(card.training ?? {})) out.push(`- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(card.training ?? {})) if (k !== 'stages') out.push(`- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   out.push('');
+  if (Array.isArray(card.training?.stages) && card.training.stages.length) out.push(...stagesTable(card.training.stages), '');
   if (metrics.validation) {
     const v = metrics.validation;
     const fill = v.fillStartMae255 === undefined ? '' : `, fast-preset problem (fill-start) MAE ${Number(v.fillStartMae255).toFixed(2)}`;

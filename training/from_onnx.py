@@ -132,6 +132,9 @@ def main():
             "validation": [{"step": val.get("step"), "loss": val.get("loss"), "mae255": val.get("oneStepMae255")}] if val else [],
             "recoveredFrom": {"model": manifest["id"], "version": manifest["version"], "sha256": manifest["sha256"]},
             "hardware": card.get("hardware"),
+            # So that fine-tuning continues the record and is warned if it changes how the neighbours are shown.
+            **({"stages": training["stages"]} if isinstance(training.get("stages"), list) else {}),
+            "neighbourSlicesInHole": manifest.get("conditioning", {}).get("neighbourSlicesInHole", "shown"),
         },
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -5,11 +5,14 @@ def _legacy_stage(prior):
     """A stage recorded before checkpoints kept their whole history: one summary of the source run."""
     recovered = prior.get("recoveredFrom")
     run = f"{recovered['model']} {recovered['version']} (sha256 {recovered['sha256'][:12]})" if recovered else prior.get("from")
-    return {"run": run, "steps": prior.get("steps", 0), "trainingSeconds": round(prior.get("trainingSeconds", 0)), "hardware": prior.get("hardware")}
+    # Runs from before the option existed all showed the neighbour slices whole.
+    return {"run": run, "steps": prior.get("steps", 0), "trainingSeconds": round(prior.get("trainingSeconds", 0)), "hardware": prior.get("hardware"), "neighbourSlicesInHole": "shown"}
 
 
 def training_stages(info):
     """Every stage from the first run to this checkpoint, oldest first."""
+    if "stages" in info:  # a checkpoint recovered from a shipped model (from_onnx.py): its card's stages
+        return list(info["stages"])
     prior = info.get("initialisedFrom") or {}
     if "stages" in prior:
         earlier = list(prior["stages"])
@@ -20,7 +23,7 @@ def training_stages(info):
     a = info.get("args", {})
     if not prior:
         run = "from scratch"
-    elif prior.get("recoveredFrom") and "stages" not in prior:
+    elif prior.get("recoveredFrom"):
         run = "continued from those weights (recovered by training/from_onnx.py)"
     else:
         run = "continued from those EMA weights"

@@ -255,6 +255,10 @@ def main():
         model.load_state_dict(src["ema"])
         ema = Ema(model, args.ema)
         ema.updates = 1000  # the shadow starts from trained weights: no EMA warm-up
+        src_hidden = src["info"].get("args", {}).get("hide_neighbours") or src["info"].get("neighbourSlicesInHole") == "hidden"
+        if bool(src_hidden) != args.hide_neighbours:
+            log("warning", message=f"--init-from {args.init_from} was trained with the neighbour slices {'hidden' if src_hidden else 'shown'} inside the hole; this run "
+                f"{'hides' if args.hide_neighbours else 'shows'} them (pass --hide-neighbours to match it)")
         stages = training_stages(src["info"])
         prior = {"from": args.init_from, "steps": sum(st["steps"] for st in stages), "trainingSeconds": sum(st["trainingSeconds"] for st in stages), "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom"), "hardware": src["info"].get("hardware"), "stages": stages}
         log("initialised", **{k: v for k, v in prior.items() if k != "validation"})
