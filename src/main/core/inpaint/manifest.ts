@@ -17,9 +17,10 @@ import { AppError } from '../../../shared/errors';
  *     sliceBelow   the preprocessed slice below (inferior, k - 1); likewise
  *   With `neighbourSlicesInHole: "hidden"` the two neighbour slices carry `knownFill` inside the
  *   inpainting mask as well, as the known image does. A lesion that spans slices then cannot be
- *   copied from the slice above or below into the repainting of its own slice (measured: with the
- *   neighbours shown, model 1.1.0 repainted an infarct at a fifth of its true contrast; see
- *   docs/benchmarks.md). "shown" (the default) passes them whole, as models up to 1.1.0 were trained.
+ *   copied from the slice above or below into the repainting of its own slice (training/
+ *   neighbour-leak.ts: with the neighbours shown, model 1.1.0's 64 px repainting of three
+ *   infarcts left a residual of -3.9 of their -30.4 /255 contrast). "shown" (the default) passes
+ *   them whole, as models up to 1.1.0 were trained.
  *   Images are windowed (intensity.window) to intensity.windowedRange, then mapped linearly to
  *   intensity.networkRange; masks are 0/1 and not mapped. `knownFill` and `missingSliceFill` are
  *   windowed values (default 0: background, as the preprocessing pads and as its
