@@ -19,7 +19,7 @@
  * `--smooth-mm S` smooths the inpainters' residuals in-plane (Gaussian sigma S mm, the reading's
  * residual smoothing) before every metric; the density baseline is left as it is.
  *
- * Run: npx tsx bench/detect.ts [--cases N] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--full] [--smooth-mm S]
+ * Run: npx tsx bench/detect.ts [--cases N] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--model ID] [--full] [--smooth-mm S]
  * Writes bench/results/detect.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     cases: { type: 'string', default: '2' },
     types: { type: 'string', default: 'iph,ivh,sah,sdh,edh,infarct,mass' },
     methods: { type: 'string' },
+    model: { type: 'string', default: DEFAULT_MODEL_ID },
     full: { type: 'boolean', default: false },
     seed: { type: 'string', default: '5000' },
     'smooth-mm': { type: 'string', default: '0' },
@@ -64,15 +65,17 @@ const types = values.types!.split(',') as LesionType[];
 const firstSeed = Number(values.seed);
 
 type Method = { name: string; inpainter: InpainterChoice | null };
-const installedManifest = (await listModels(modelsDir())).find((m) => m.id === DEFAULT_MODEL_ID)?.manifest;
+// Which diffusion model the diffusion row uses (any installed one; the app's default otherwise).
+const modelId = values.model!;
+const installedManifest = (await listModels(modelsDir())).find((m) => m.id === modelId)?.manifest;
 const installed = Boolean(installedManifest);
 const allMethods: Method[] = [
-  ...(installed ? [{ name: 'diffusion', inpainter: { kind: 'diffusion', modelId: DEFAULT_MODEL_ID, preset: 'fast', device: 'cpu' } as InpainterChoice }] : []),
+  ...(installed ? [{ name: 'diffusion', inpainter: { kind: 'diffusion', modelId, preset: 'fast', device: 'cpu' } as InpainterChoice }] : []),
   { name: 'biharmonic', inpainter: { kind: 'classical', method: 'biharmonic' } },
   { name: 'density', inpainter: null },
 ];
 const methods = values.methods ? allMethods.filter((m) => values.methods!.split(',').includes(m.name)) : allMethods;
-if (!installed) process.stderr.write(`note: model ${DEFAULT_MODEL_ID} is not installed; the diffusion row is skipped.\n`);
+if (!installed) process.stderr.write(`note: model ${modelId} is not installed; the diffusion row is skipped.\n`);
 
 /** Score of the density baseline: how far a brain voxel's HU lies outside 20-45 HU, in brain-window units. */
 function densityScore(vol: Volume, brain: Uint8Array): { score: Float32Array; signed: Float32Array } {

@@ -15,7 +15,7 @@
  * lesion and is not counted), and the median unreviewed lesion volume per scan (what false
  * positives add before review).
  *
- * Run: npx tsx bench/volumetry.ts [--cases 4] [--seed 7] [--growth 0.15] [--interval 2]
+ * Run: npx tsx bench/volumetry.ts [--cases 4] [--seed 7] [--growth 0.15] [--interval 2] [--model ID]
  *        [--slices 6] [--methods diffusion,biharmonic]
  * Writes bench/results/volumetry.json.
  */
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '2' },
     slices: { type: 'string', default: '6' },
     methods: { type: 'string' },
+    model: { type: 'string', default: DEFAULT_MODEL_ID },
   },
 });
 const cases = Number(values.cases);
@@ -49,13 +50,15 @@ const growth = Number(values.growth);
 const interval = Number(values.interval);
 const slices = Number(values.slices);
 
-const installed = (await listModels(modelsDir())).some((m) => m.id === DEFAULT_MODEL_ID);
+// Which diffusion model the diffusion row uses (any installed one; the app's default otherwise).
+const modelId = values.model!;
+const installed = (await listModels(modelsDir())).some((m) => m.id === modelId);
 const allMethods: { name: string; inpainter: InpainterChoice }[] = [
-  ...(installed ? [{ name: 'diffusion', inpainter: { kind: 'diffusion', modelId: DEFAULT_MODEL_ID, preset: 'fast', device: 'cpu' } as InpainterChoice }] : []),
+  ...(installed ? [{ name: 'diffusion', inpainter: { kind: 'diffusion', modelId, preset: 'fast', device: 'cpu' } as InpainterChoice }] : []),
   { name: 'biharmonic', inpainter: { kind: 'classical', method: 'biharmonic' } },
 ];
 const methods = values.methods ? allMethods.filter((m) => values.methods!.split(',').includes(m.name)) : allMethods;
-if (!installed) process.stderr.write(`note: model ${DEFAULT_MODEL_ID} is not installed; the diffusion row is skipped.\n`);
+if (!installed) process.stderr.write(`note: model ${modelId} is not installed; the diffusion row is skipped.\n`);
 
 interface Measure {
   seed: number;
@@ -134,4 +137,4 @@ process.stdout.write(
     '\n',
 );
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/volumetry.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cases, firstSeed, growth, interval, slices, rows: table, perCase: Object.fromEntries(results) }, null, 2));
+writeFileSync('bench/results/volumetry.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, model: installed && methods.some((m) => m.name === 'diffusion') ? modelId : null, cases, firstSeed, growth, interval, slices, rows: table, perCase: Object.fromEntries(results) }, null, 2));
