@@ -10,13 +10,18 @@ import { prepareStack } from '../../../src/main/core/preprocess/geometry';
 import { generatePhantom } from '../../../src/main/core/synth/phantom';
 
 /**
- * The model the app ships as its default (models/healthy-brain-ddpm, trained by training/):
- * it loads through the one loader, its checksum matches, it follows the manifest contract the
- * engine feeds, and one fast-preset slice of a healthy phantom comes back plausible and better
- * than the classical baseline it exists to beat.
+ * The models the app ships, both trained by training/: the default (models/healthy-brain-ddpm,
+ * shown the slices above and below everywhere) and the one for lesions that span slices
+ * (models/healthy-brain-ddpm-hidden-neighbours, those slices hidden inside the hole). Each loads
+ * through the one loader, its checksum matches, it follows the manifest contract the engine
+ * feeds, and one fast-preset slice of a healthy phantom comes back plausible and better than the
+ * classical baseline it exists to beat.
  */
 const MODELS = resolve(__dirname, '../../../models');
-const ID = 'healthy-brain-ddpm';
+const SHIPPED = [
+  { id: 'healthy-brain-ddpm', neighbourSlicesInHole: 'shown' },
+  { id: 'healthy-brain-ddpm-hidden-neighbours', neighbourSlicesInHole: 'hidden' },
+] as const;
 
 /** A healthy phantom (a seed outside the training range 1000-4999) prepared exactly as the app prepares a scan. */
 function phantomSlice(): SliceInput {
@@ -42,7 +47,7 @@ function maeInSquares(truth: Float32Array, estimate: Float32Array, squares: { x0
   return (255 * sum) / count;
 }
 
-describe('shipped model healthy-brain-ddpm', () => {
+describe.each(SHIPPED)('shipped model $id', ({ id: ID, neighbourSlicesInHole }) => {
   let model: LoadedModel;
   let manifest: InpaintingManifest;
 
@@ -57,6 +62,8 @@ describe('shipped model healthy-brain-ddpm', () => {
   it('has a matching sha256, the engine contract and a model card with measured quality', async () => {
     expect(await fileSha256(model.onnxPath)).toBe(manifest.sha256);
     expect(manifest.conditioning.channels).toEqual([...CONDITIONING_CHANNELS]);
+    // How the model was trained to see the neighbours; the engine must feed it the same way.
+    expect(manifest.conditioning.neighbourSlicesInHole).toBe(neighbourSlicesInHole);
     expect(manifest.imageSize.mode).toBe('fullyConvolutional');
     expect(['epsilon', 'v', 'x0']).toContain(manifest.prediction);
     expect(manifest.intensity.window).toEqual({ centerHu: 40, widthHu: 80 });
