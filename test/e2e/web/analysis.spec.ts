@@ -41,6 +41,8 @@ test.describe('analysis and reading', () => {
     // Run with the diffusion test model (fast preset) from the analysis panel.
     await page.getByTestId('inpainter-select').selectOption('diffusion');
     await page.getByTestId('model-select').selectOption('test-tiny');
+    // The chosen model's card description is there to read before running (which model suits which lesions).
+    await expect(page.getByTestId('model-description')).toContainText('It has learned nothing');
     await page.getByTestId('run-analysis').click();
     const job = page.locator('[data-testid="job"][data-kind="analysis"]').first();
     await expect(job).toBeVisible();

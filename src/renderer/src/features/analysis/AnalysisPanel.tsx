@@ -80,6 +80,7 @@ export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; select
   }
 
   const selected = props.runs.find((r) => r.id === props.selectedRunId) ?? null;
+  const selectedModel = models.find((m) => m.id === modelId) ?? null;
   return (
     <section className="panel" aria-label="Analysis" data-testid="analysis-panel">
       <h3>Analysis</h3>
@@ -119,6 +120,13 @@ export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; select
           </>
         )}
       </div>
+      {kind === 'diffusion' && selectedModel && (
+        // The shipped models differ in what they detect best; the card's description says which to pick.
+        <details className="small" data-testid="model-description">
+          <summary>About {selectedModel.id}</summary>
+          <p className="muted">{selectedModel.description}</p>
+        </details>
+      )}
       <button className="primary" onClick={() => void start()} data-testid="run-analysis">
         Run analysis
       </button>
