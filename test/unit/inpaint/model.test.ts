@@ -72,7 +72,9 @@ describe('model manifest and loader', () => {
   });
 
   it('a missing model is MODEL_NOT_FOUND', async () => {
-    await expect(loadModel(dir, 'nope')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    // The message names what is installed, so a mistyped --model is easy to correct.
+    await expect(loadModel(dir, 'nope')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('Installed: bad-beta, five-channels, no-card, no-onnx, test-tiny, wrong-name, wrong-sha.') });
+    await expect(loadModel(join(dir, 'empty'), 'nope')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('No models are installed.') });
     await expect(loadModel(dir, 'no-onnx')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('network file') });
     await expect(loadModel(dir, '../etc')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
