@@ -16,10 +16,15 @@
  * lesion plus 2 slices above and below (`--full` analyses every slice). Voxel metrics and false
  * positives are counted over the analysed slices only.
  *
+ * `--hypodense-model ID` adds the method `diffusion-split`: the hyperdense part of the residual
+ * from the model (`--model`) and the hypodense part from model ID, each analysed on its own (twice
+ * the time). It measures whether two models, each used for the polarity it reads best, beat
+ * either alone.
+ *
  * `--smooth-mm S` smooths the inpainters' residuals in-plane (Gaussian sigma S mm, the reading's
  * residual smoothing) before every metric; the density baseline is left as it is.
  *
- * Run: npx tsx bench/detect.ts [--cases N] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--model ID] [--full] [--smooth-mm S]
+ * Run: npx tsx bench/detect.ts [--cases N] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--model ID] [--hypodense-model ID] [--full] [--smooth-mm S]
  * Writes bench/results/detect.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -54,6 +59,7 @@ const { values } = parseArgs({
     types: { type: 'string', default: 'iph,ivh,sah,sdh,edh,infarct,mass' },
     methods: { type: 'string' },
     model: { type: 'string', default: DEFAULT_MODEL_ID },
+    'hypodense-model': { type: 'string' },
     full: { type: 'boolean', default: false },
     seed: { type: 'string', default: '5000' },
     'smooth-mm': { type: 'string', default: '0' },
@@ -64,7 +70,8 @@ const casesPerType = Number(values.cases);
 const types = values.types!.split(',') as LesionType[];
 const firstSeed = Number(values.seed);
 
-type Method = { name: string; inpainter: InpainterChoice | null };
+/** `hypodense`: a second inpainter whose residual supplies the voxels darker than its healthy estimate. */
+type Method = { name: string; inpainter: InpainterChoice | null; hypodense?: InpainterChoice };
 // Which diffusion model the diffusion row uses (any installed one; the app's default otherwise).
 const modelId = values.model!;
 const installedManifest = (await listModels(modelsDir())).find((m) => m.id === modelId)?.manifest;
@@ -73,6 +80,9 @@ const allMethods: Method[] = [
   ...(installed ? [{ name: 'diffusion', inpainter: { kind: 'diffusion', modelId, preset: 'fast', device: 'cpu' } as InpainterChoice }] : []),
   { name: 'biharmonic', inpainter: { kind: 'classical', method: 'biharmonic' } },
   { name: 'density', inpainter: null },
+  ...(installed && values['hypodense-model']
+    ? [{ name: 'diffusion-split', inpainter: { kind: 'diffusion', modelId, preset: 'fast', device: 'cpu' } as InpainterChoice, hypodense: { kind: 'diffusion', modelId: values['hypodense-model'], preset: 'fast', device: 'cpu' } as InpainterChoice }]
+    : []),
 ];
 const methods = values.methods ? allMethods.filter((m) => values.methods!.split(',').includes(m.name)) : allMethods;
 if (!installed) process.stderr.write(`note: model ${modelId} is not installed; the diffusion row is skipped.\n`);
@@ -136,6 +146,16 @@ for (const type of types) {
         const a = await analyzeVolume(vol, { inpainter: m.inpainter, modelsDir: modelsDir(), seed: 0, slices });
         ({ score, signed } = scoreReconstruction(a.recon, { metric: 'absolute', fusion: 'max', smoothingMm }));
         brain = a.brainMask;
+        if (m.hypodense) {
+          const b = await analyzeVolume(vol, { inpainter: m.hypodense, modelsDir: modelsDir(), seed: 0, slices });
+          const dark = scoreReconstruction(b.recon, { metric: 'absolute', fusion: 'max', smoothingMm });
+          for (let p = 0; p < score.length; p++) {
+            const bright = signed[p] > 0 ? score[p] : 0;
+            const darkScore = dark.signed[p] < 0 ? dark.score[p] : 0;
+            score[p] = Math.max(bright, darkScore);
+            signed[p] = darkScore > bright ? dark.signed[p] : Math.max(signed[p], 0);
+          }
+        }
       } else {
         brain = classicalBrainMask(vol).mask;
         ({ score, signed } = densityScore(vol, brain));
@@ -143,7 +163,8 @@ for (const type of types) {
       const seconds = (performance.now() - t0) / 1000;
       const region = new Uint8Array(brain.length);
       for (let p = 0; p < region.length; p++) region[p] = brain[p] && inSlices[p] ? 1 : 0;
-      const refs = m.inpainter ? await loadHealthyReferences(modelsDir(), m.inpainter) : { metrics: {} };
+      // No healthy reference describes a combined residual, so the split method is read at the absolute cut only.
+      const refs = m.inpainter && !m.hypodense ? await loadHealthyReferences(modelsDir(), m.inpainter) : { metrics: {} };
       const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: region, geometry: vol };
       const result = thresholdStudy(scored, toThresholdSettings(DEFAULT_READING_SETTINGS, refs));
       const reading = zReading(refs);
@@ -191,5 +212,5 @@ process.stdout.write(
     '\n',
 );
 mkdirSync('bench/results', { recursive: true });
-const model = installedManifest && methods.some((m) => m.name === 'diffusion') ? { id: installedManifest.id, version: installedManifest.version, sha256: installedManifest.sha256, preset: 'fast' } : null;
-writeFileSync(`bench/results/detect${smoothingMm > 0 ? `-smooth${smoothingMm}mm` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, firstSeed, smoothingMm, model, rows: table }, null, 2));
+const model = installedManifest && methods.some((m) => m.name.startsWith('diffusion')) ? { id: installedManifest.id, version: installedManifest.version, sha256: installedManifest.sha256, preset: 'fast' } : null;
+writeFileSync(`bench/results/detect${smoothingMm > 0 ? `-smooth${smoothingMm}mm` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, firstSeed, smoothingMm, model, hypodenseModel: values['hypodense-model'] ?? null, rows: table }, null, 2));
