@@ -76,12 +76,13 @@ type Method = { name: string; inpainter: InpainterChoice | null; hypodense?: Inp
 const modelId = values.model!;
 const installedManifest = (await listModels(modelsDir())).find((m) => m.id === modelId)?.manifest;
 const installed = Boolean(installedManifest);
+const fastOnCpu = (id: string): InpainterChoice => ({ kind: 'diffusion', modelId: id, preset: 'fast', device: 'cpu' });
 const allMethods: Method[] = [
-  ...(installed ? [{ name: 'diffusion', inpainter: { kind: 'diffusion', modelId, preset: 'fast', device: 'cpu' } as InpainterChoice }] : []),
+  ...(installed ? [{ name: 'diffusion', inpainter: fastOnCpu(modelId) }] : []),
   { name: 'biharmonic', inpainter: { kind: 'classical', method: 'biharmonic' } },
   { name: 'density', inpainter: null },
   ...(installed && values['hypodense-model']
-    ? [{ name: 'diffusion-split', inpainter: { kind: 'diffusion', modelId, preset: 'fast', device: 'cpu' } as InpainterChoice, hypodense: { kind: 'diffusion', modelId: values['hypodense-model'], preset: 'fast', device: 'cpu' } as InpainterChoice }]
+    ? [{ name: 'diffusion-split', inpainter: fastOnCpu(modelId), hypodense: fastOnCpu(values['hypodense-model']) }]
     : []),
 ];
 const methods = values.methods ? allMethods.filter((m) => values.methods!.split(',').includes(m.name)) : allMethods;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors';
@@ -59,10 +59,7 @@ export async function readManifest(modelsDir: string, id: string): Promise<{ man
     text = await readFile(manifestPath, 'utf8');
   } catch {
     // Name what is installed: with several models a mistyped id is the usual cause.
-    const installed = (await readdir(modelsDir, { withFileTypes: true }).catch(() => []))
-      .filter((d) => d.isDirectory() && existsSync(join(modelsDir, d.name, 'model.json')))
-      .map((d) => d.name)
-      .sort();
+    const installed = (await listModels(modelsDir)).map((m) => m.id);
     const listing = installed.length > 0 ? ` Installed: ${installed.join(', ')}.` : ' No models are installed.';
     throw new AppError('MODEL_NOT_FOUND', `No model named "${id}" is installed (looked for ${manifestPath}).${listing}`, { id, path: manifestPath, installed });
   }
