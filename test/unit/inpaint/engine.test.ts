@@ -142,6 +142,51 @@ describe('slice engine', () => {
     const lin = await inpaintMasked({ ...input, mask }, { method: { kind: 'classical', method: 'linear' } });
     expect(lin.networkCalls).toBe(0);
   });
+
+  it('fills a small mask from its neighbourhood in a crop like the grid squares, and falls back to the whole slice', async () => {
+    // Left half 0.2, right half 0.8; the network fills the hole with the mean of what it is shown.
+    const w = 64;
+    const image = new Float32Array(w * w);
+    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) image[y * w + x] = x < 32 ? 0.2 : 0.8;
+    const input: SliceInput = { image, brainMask: new Uint8Array(w * w).fill(1), width: w, height: w };
+    const shapes: string[] = [];
+    const net = functionNetwork({
+      prediction: 'x0',
+      fn: (_x, _t, shape, cond) => {
+        shapes.push(`${shape.width}x${shape.height}`);
+        let sum = 0;
+        let count = 0;
+        for (let p = 0; p < cond.known.length; p++)
+          if (cond.knownMask[p]) {
+            sum += cond.known[p];
+            count++;
+          }
+        return new Float32Array(cond.known.length).fill(sum / count);
+      },
+    });
+    const square = (x0: number, y0: number, side: number) => {
+      const m = new Uint8Array(w * w);
+      for (let y = y0; y < y0 + side; y++) for (let x = x0; x < x0 + side; x++) m[y * w + x] = 1;
+      return m;
+    };
+    const mask = square(44, 28, 8);
+    const res = await inpaintMasked({ ...input, mask }, { method: { kind: 'diffusion', network: net } });
+    // 8 px square + the fast preset's 4 px margin on each side: the crop holds right-half tissue only.
+    expect(shapes).toEqual(['16x16']);
+    expect(res.elementPixelEvaluations).toBe(16 * 16 * PRESETS.fast.steps);
+    for (let p = 0; p < mask.length; p++) expect(res.values[p]).toBeCloseTo(mask[p] ? 0.8 : image[p], 5);
+    // At the image's edge the crop is moved inside the image, not shrunk.
+    shapes.length = 0;
+    const edge = await inpaintMasked({ ...input, mask: square(56, 0, 8) }, { method: { kind: 'diffusion', network: net } });
+    expect(shapes).toEqual(['16x16']);
+    expect(edge.values[2 * w + 60]).toBeCloseTo(0.8, 5);
+    // The reference preset (whole-image chains) and a mask too large for a crop see the whole slice.
+    shapes.length = 0;
+    await inpaintMasked({ ...input, mask }, { method: { kind: 'diffusion', network: net }, preset: 'reference', presetOverrides: { steps: 1, jumpLength: 1, jumpNSample: 1 } });
+    const large = await inpaintMasked({ ...input, mask: square(4, 4, 40) }, { method: { kind: 'diffusion', network: net } });
+    expect(shapes).toEqual(['64x64', '64x64']);
+    expect(large.values[20 * w + 20]).toBeGreaterThan(0.2);
+  });
 });
 
 describe('tiny ONNX model through the fast preset', () => {

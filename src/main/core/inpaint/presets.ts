@@ -49,7 +49,7 @@ export interface DiffusionPreset {
   init: ClassicalMethod;
   jumpLength: number;
   jumpNSample: number;
-  /** 'fullImage': one chain per phase mask over the whole slice; 'crop': one chain per square in a context crop. */
+  /** 'fullImage': one chain per phase mask over the whole slice; 'crop': one chain per square (and per masked fill) in a context crop. */
   layout: 'fullImage' | 'crop';
   /** Context margin on each side of a square, px at 256, per square size. */
   contextPx: Record<number, number>;
