@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from diffusion import SCHEDULE, WINDOWED_RANGE, NETWORK_RANGE, Diffusion
+from onnx_fixups import apply as apply_fixups
 from stages import training_stages
 from unet import CHANNELS, InpaintUNet, count_params, macs_per_pixel
 
@@ -55,6 +56,8 @@ def export_onnx(model, path):
         opset_version=OPSET,
         do_constant_folding=True,
     )
+    # So that every ONNX Runtime provider computes the same function (see onnx_fixups.py).
+    apply_fixups(path)
 
 
 def write_parity_fixture(model, out_dir, seed=7):

@@ -25,16 +25,17 @@ import tempfile
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import export_onnx, sha256  # noqa: E402
+from onnx_fixups import unpadded_initialisers  # noqa: E402
 from unet import InpaintUNet  # noqa: E402
 
 
 def initialisers(path):
-    return {i.name: numpy_helper.to_array(i) for i in onnx.load(path).graph.initializer}
+    # As the exporter wrote them: export_onnx pads the input channels (onnx_fixups.py).
+    return unpadded_initialisers(onnx.load(path))
 
 
 def architecture_from_card(card):
