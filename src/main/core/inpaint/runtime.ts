@@ -14,6 +14,11 @@ import { AppError } from '../../../shared/errors';
  *   handle with its own `dispose()`; the native session is released when the last handle goes.
  * - `session.run` in onnxruntime-node blocks the calling thread while it computes, so the app
  *   calls this from a worker thread; nothing here needs the main thread.
+ * - An accelerator is trusted only after it agrees with the CPU on the caller's test input
+ *   (`check`): ONNX Runtime's WebGPU provider computes the first convolution of our 6-channel
+ *   networks wrongly (measured with 1.30 on SwiftShader's Vulkan: outputs off by more than their
+ *   own size; upstream onnxruntime issue 29651), and a silently wrong network would turn into
+ *   plausible-looking anomaly maps. A device that disagrees is skipped (`auto`) or refused.
  */
 
 export type DeviceName = 'cuda' | 'webgpu' | 'cpu';
@@ -28,6 +33,8 @@ export interface DeviceReport {
   skipped: { device: DeviceName; reason: string }[];
   /** CPU threads ONNX Runtime uses inside one operator. */
   intraOpThreads: number;
+  /** How the active accelerator compared with the CPU on the model's check input (absent for the CPU). */
+  checkedAgainstCpu?: DeviceCheckResult;
 }
 
 export interface TensorData {
@@ -62,6 +69,15 @@ export interface OpenSessionOptions {
   device?: DeviceRequest;
   /** Intra-op threads; default from INPAINT_CT_ORT_THREADS or the machine's cores (at most 8). */
   threads?: number;
+  /** Run before a device other than the CPU is used; without it accelerators are trusted unchecked. */
+  check?: DeviceCheck;
+}
+
+export interface DeviceCheck {
+  /** Inputs run on the device and on the CPU. */
+  feeds: Record<string, TensorData>;
+  /** Largest accepted |device − CPU| over all outputs, as a fraction of max(1, largest |CPU output|). */
+  relativeTolerance: number;
 }
 
 interface SharedEntry {
@@ -72,6 +88,8 @@ interface SharedEntry {
 const shared = new Map<string, SharedEntry>();
 /** Device failures already seen for a model file, so `auto` does not retry them on every open. */
 const failures = new Map<string, string>();
+/** (model file, device) pairs that passed the CPU comparison in this process, with its measurement. */
+const verified = new Map<string, DeviceCheckResult>();
 
 export function defaultThreadCount(): number {
   const env = Number(process.env.INPAINT_CT_ORT_THREADS);
@@ -166,7 +184,9 @@ export async function openSession(modelPath: string, options: OpenSessionOptions
   const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
   const skipped: DeviceReport['skipped'] = [];
   for (const device of candidates) {
-    const reason = precheck(device) ?? failures.get(`${modelPath}|${device}`);
+    const key = `${modelPath}|${device}`;
+    const measured = verified.get(key);
+    const reason = precheck(device) ?? failures.get(key) ?? (requested === 'auto' && measured ? tooSlowForAuto(measured) : null);
     if (reason) {
       skipped.push({ device, reason });
       continue;
@@ -179,14 +199,103 @@ export async function openSession(modelPath: string, options: OpenSessionOptions
       entry.refs--;
       const why = firstLine(e);
       if (device === 'cpu') throw new AppError('MODEL_LOAD_FAILED', `The model file ${modelPath} could not be loaded by ONNX Runtime: ${why}`, { path: modelPath });
-      failures.set(`${modelPath}|${device}`, why);
+      failures.set(key, why);
       skipped.push({ device, reason: why });
       continue;
     }
-    return makeHandle(modelPath, device, threads, entry, session, { requested, active: device, skipped, intraOpThreads: threads });
+    let checked = measured;
+    if (device !== 'cpu' && options.check && !checked) {
+      const { result, problem } = await compareWithCpu(modelPath, device, threads, session, options.check);
+      if (problem) {
+        await release(modelPath, device, threads, entry);
+        failures.set(key, problem);
+        skipped.push({ device, reason: problem });
+        continue;
+      }
+      verified.set(key, (checked = result!));
+      // A named request may use a slow device; `auto` should not pick it.
+      const slow = requested === 'auto' ? tooSlowForAuto(checked) : null;
+      if (slow) {
+        await release(modelPath, device, threads, entry);
+        skipped.push({ device, reason: slow });
+        continue;
+      }
+    }
+    return makeHandle(modelPath, device, threads, entry, session, { requested, active: device, skipped, intraOpThreads: threads, ...(checked ? { checkedAgainstCpu: checked } : {}) });
   }
   const detail = skipped.map((s) => `${s.device}: ${s.reason}`).join(' ');
   throw new AppError('DEVICE_UNAVAILABLE', `The ${requested} device is not available here. ${detail}`.trim(), { requested, skipped });
+}
+
+function toOrtFeeds(feeds: Record<string, TensorData>): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) out[name] = t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, t.dims) : new ort.Tensor('float32', t.data, t.dims);
+  return out;
+}
+
+/** Outcome of running the check input on a device and on the CPU. */
+export interface DeviceCheckResult {
+  /** Largest |device − CPU| over all outputs, and the largest |CPU output| it is judged against. */
+  maxDifference: number;
+  outputScale: number;
+  /** One run of the check input, after a first (warm-up, shader-compiling) run; milliseconds. */
+  deviceMs: number;
+  cpuMs: number;
+}
+
+/** An `auto` choice is passed over when it runs the check this many times slower than the CPU. */
+const AUTO_MAX_SLOWDOWN = 10;
+
+async function timedRun(session: ort.InferenceSession, feeds: Record<string, TensorData>): Promise<{ out: ort.InferenceSession.OnnxValueMapType; ms: number }> {
+  await session.run(toOrtFeeds(feeds));
+  const t0 = performance.now();
+  const out = await session.run(toOrtFeeds(feeds));
+  return { out, ms: performance.now() - t0 };
+}
+
+/** Why `auto` should not pick a device that ran the check this much slower than the CPU, or null. */
+function tooSlowForAuto(r: DeviceCheckResult): string | null {
+  const ratio = r.deviceMs / Math.max(r.cpuMs, 1);
+  if (ratio <= AUTO_MAX_SLOWDOWN) return null;
+  return `it ran a test input ${Math.round(ratio)} times slower than the CPU (${r.deviceMs.toFixed(0)} ms against ${r.cpuMs.toFixed(0)} ms): a software adapter, not a GPU. Ask for it by name to use it anyway.`;
+}
+
+/**
+ * Runs the check on the device and on the CPU: the measurement, and why the device cannot be
+ * trusted when its outputs differ from the CPU's (or it fails on the check input).
+ */
+async function compareWithCpu(modelPath: string, device: DeviceName, threads: number, session: ort.InferenceSession, check: DeviceCheck): Promise<{ result?: DeviceCheckResult; problem?: string }> {
+  const cpuEntry = acquire(modelPath, 'cpu', threads);
+  try {
+    const cpu = await timedRun(await cpuEntry.session, check.feeds);
+    let onDevice: Awaited<ReturnType<typeof timedRun>>;
+    try {
+      onDevice = await timedRun(session, check.feeds);
+    } catch (e) {
+      return { problem: `it failed on a test input (${firstLine(e)}).` };
+    }
+    let outputScale = 0;
+    let maxDifference = 0;
+    for (const [name, ref] of Object.entries(cpu.out)) {
+      const got = onDevice.out[name]?.data as Float32Array | undefined;
+      const want = ref.data as Float32Array;
+      if (!got || got.length !== want.length) return { problem: `its output "${name}" on a test input does not have the CPU's shape.` };
+      for (let i = 0; i < want.length; i++) {
+        outputScale = Math.max(outputScale, Math.abs(want[i]));
+        const d = Math.abs(got[i] - want[i]);
+        // NaN on either side is a disagreement too.
+        maxDifference = Number.isNaN(d) ? Infinity : Math.max(maxDifference, d);
+      }
+    }
+    const result: DeviceCheckResult = { maxDifference, outputScale, deviceMs: onDevice.ms, cpuMs: cpu.ms };
+    if (maxDifference > check.relativeTolerance * Math.max(1, outputScale)) {
+      const known = device === 'webgpu' ? " (a known fault of ONNX Runtime's WebGPU convolutions, onnxruntime issue 29651)" : '';
+      return { result, problem: `its results on a test input differ from the CPU's (largest difference ${maxDifference.toPrecision(3)} where the outputs reach ${outputScale.toPrecision(3)}), so they cannot be trusted${known}.` };
+    }
+    return { result };
+  } finally {
+    await release(modelPath, 'cpu', threads, cpuEntry);
+  }
 }
 
 function makeHandle(modelPath: string, device: DeviceName, threads: number, entry: SharedEntry, session: ort.InferenceSession, report: DeviceReport): RuntimeSession {
@@ -203,10 +312,7 @@ function makeHandle(modelPath: string, device: DeviceName, threads: number, entr
     },
     async run(feeds) {
       if (disposed) throw new Error('This model session was disposed.');
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        ortFeeds[name] = t.data instanceof BigInt64Array ? new ort.Tensor('int64', t.data, t.dims) : new ort.Tensor('float32', t.data, t.dims);
-      }
+      const ortFeeds = toOrtFeeds(feeds);
       runs++;
       const result = await session.run(ortFeeds);
       const out: Record<string, FloatTensor> = {};
