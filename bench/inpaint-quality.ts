@@ -18,6 +18,7 @@
  * Run: npx tsx bench/inpaint-quality.ts [--subjects 4] [--slices 6] [--seed 5500]
  *        [--kinds square32,square64,blob] [--methods nearest,...,diffusion] [--model ID]
  *        [--preset fast] [--mask truth|classical]
+ *        [--start-fraction F] [--steps N] [--eta E] [--init linear|harmonic|...]   (sampler experiments)
  * Writes bench/results/inpaint-quality.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     'start-fraction': { type: 'string' },
     steps: { type: 'string' },
     eta: { type: 'string' },
+    init: { type: 'string' },
   },
 });
 const presetOverrides: Partial<DiffusionPreset> = {
@@ -57,7 +59,12 @@ const presetOverrides: Partial<DiffusionPreset> = {
   ...(values.steps !== undefined ? { steps: Number(values.steps) } : {}),
   ...(values.eta !== undefined ? { eta: Number(values.eta) } : {}),
 };
+
 for (const [k, v] of Object.entries(presetOverrides)) if (!Number.isFinite(v)) throw new Error(`--${k}: a number, please.`);
+if (values.init !== undefined) {
+  if (!(CLASSICAL_METHODS as readonly string[]).includes(values.init)) throw new Error(`--init: one of ${CLASSICAL_METHODS.join(', ')}.`);
+  presetOverrides.init = values.init as ClassicalMethod;
+}
 const subjects = Number(values.subjects);
 const slicesPerSubject = Number(values.slices);
 const firstSeed = Number(values.seed);

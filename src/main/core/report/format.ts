@@ -60,11 +60,11 @@ export function describeInpainter(p: RunProvenance): string {
 }
 
 export function describeDevice(p: RunProvenance): string {
-  const d = p.device as { active: string; requested?: string; intraOpThreads?: number; note?: string; skipped?: { device: string; reason: string }[] };
+  const d = p.device as { active: string; requested?: string; intraOpThreads?: number; note?: string; skipped?: { device: string; reason: string }[]; checkedAgainstCpu?: { maxDifference: number } };
   const parts = [d.active.toUpperCase()];
   if (d.requested && d.requested !== d.active) parts.push(`(requested ${d.requested})`);
-  if (d.intraOpThreads) parts.push(`${d.intraOpThreads} threads`);
+  if (d.checkedAgainstCpu) parts.push(`(agreed with the CPU on a test input within ${d.checkedAgainstCpu.maxDifference.toExponential(1)})`);
+  if (d.intraOpThreads && d.active === 'cpu') parts.push(`${d.intraOpThreads} threads`);
   if (d.note) parts.push(`— ${d.note}`);
-  for (const s of d.skipped ?? []) parts.push(`; ${s.device} skipped: ${s.reason}`);
-  return parts.join(' ');
+  return parts.join(' ') + (d.skipped ?? []).map((s) => `; ${s.device} skipped: ${s.reason}`).join('');
 }

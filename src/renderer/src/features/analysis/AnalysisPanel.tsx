@@ -10,7 +10,7 @@ function Provenance({ run }: { run: RunInfo }) {
     appVersion?: string;
     model?: { id: string; version: string; sha256: string } | null;
     preset?: { steps?: number; sampler?: string; startFraction?: number } | null;
-    device?: { active?: string; skipped?: { device: string; reason: string }[] };
+    device?: { active?: string; skipped?: { device: string; reason: string }[]; checkedAgainstCpu?: { maxDifference: number } };
     seed?: number;
     networkCalls?: number;
     timingsMs?: { total?: number };
@@ -41,6 +41,7 @@ function Provenance({ run }: { run: RunInfo }) {
         <dt>Device</dt>
         <dd>
           {p.device?.active}
+          {p.device?.checkedAgainstCpu ? ` (agreed with the CPU on a test input within ${p.device.checkedAgainstCpu.maxDifference.toExponential(1)})` : ''}
           {p.device?.skipped?.length ? ` (skipped: ${p.device.skipped.map((s) => `${s.device}: ${s.reason}`).join('; ')})` : ''}
         </dd>
         <dt>Seed</dt>

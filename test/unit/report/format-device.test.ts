@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import type { RunProvenance } from '../../../src/main/core/pipeline/analyze';
+import { describeDevice } from '../../../src/main/core/report/format';
+
+const provenance = (device: RunProvenance['device']) => ({ device }) as RunProvenance;
+
+describe('device line of the provenance', () => {
+  it('says that an accelerator was checked against the CPU, and why others were passed over', () => {
+    const line = describeDevice(
+      provenance({
+        requested: 'auto',
+        active: 'webgpu',
+        intraOpThreads: 8,
+        skipped: [{ device: 'cuda', reason: 'the CUDA execution provider is not installed.' }],
+        checkedAgainstCpu: { maxDifference: 2.03e-5, outputScale: 1.79, deviceMs: 3, cpuMs: 4 },
+      }),
+    );
+    expect(line).toBe('WEBGPU (requested auto) (agreed with the CPU on a test input within 2.0e-5); cuda skipped: the CUDA execution provider is not installed.');
+  });
+
+  it('gives the CPU its thread count and the reason an accelerator was refused', () => {
+    const line = describeDevice(provenance({ requested: 'auto', active: 'cpu', intraOpThreads: 2, skipped: [{ device: 'webgpu', reason: "its results on a test input differ from the CPU's" }] }));
+    expect(line).toBe("CPU (requested auto) 2 threads; webgpu skipped: its results on a test input differ from the CPU's");
+  });
+});
