@@ -59,7 +59,6 @@ const presetOverrides: Partial<DiffusionPreset> = {
   ...(values.steps !== undefined ? { steps: Number(values.steps) } : {}),
   ...(values.eta !== undefined ? { eta: Number(values.eta) } : {}),
 };
-
 for (const [k, v] of Object.entries(presetOverrides)) if (!Number.isFinite(v)) throw new Error(`--${k}: a number, please.`);
 if (values.init !== undefined) {
   if (!(CLASSICAL_METHODS as readonly string[]).includes(values.init)) throw new Error(`--init: one of ${CLASSICAL_METHODS.join(', ')}.`);

@@ -1,4 +1,5 @@
 import { AppError } from '../../../shared/errors';
+import { maskBoundingBox } from '../preprocess/geometry';
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../progress';
 import { inpaintClassical, type ClassicalMethod } from './classical';
 import { EstimateAccumulator, gridKey, planGrid, type GridPlan, type GridSquare, type Rect } from './grid';
@@ -547,17 +548,11 @@ export async function inpaintMasked(input: MaskedSliceInput, options: Omit<Inpai
  * such crops), or the whole slice when that does not fit.
  */
 function maskCrop(hole: Uint8Array, width: number, height: number, preset: DiffusionPreset, req: { multiple: number; minSize: number }): Rect {
-  let x0 = width, y0 = height, x1 = 0, y1 = 0;
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      if (hole[y * width + x]) {
-        if (x < x0) x0 = x;
-        if (x >= x1) x1 = x + 1;
-        if (y < y0) y0 = y;
-        if (y >= y1) y1 = y + 1;
-      }
-  const side = Math.max(x1 - x0, y1 - y0);
+  const whole = { x0: 0, y0: 0, x1: width, y1: height };
+  // The caller returns early for an empty mask, so the box exists.
+  const [minX, maxX, minY, maxY] = maskBoundingBox(hole, [width, height, 1])!;
+  const box = { x0: minX, y0: minY, x1: maxX + 1, y1: maxY + 1 };
+  const side = Math.max(box.x1 - box.x0, box.y1 - box.y0);
   const size = Math.max(req.minSize, roundUp(side + 2 * contextMarginPx(preset, side), req.multiple));
-  if (size >= width || size >= height) return { x0: 0, y0: 0, x1: width, y1: height };
-  return cropAround([{ x0, y0, x1, y1 }], size, width, height);
+  return size >= width || size >= height ? whole : cropAround([box], size, width, height);
 }

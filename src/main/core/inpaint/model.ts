@@ -118,8 +118,9 @@ export async function loadModel(modelsDir: string, id: string, options: LoadMode
  */
 export function deviceCheck(manifest: ModelManifest): DeviceCheck {
   const size = manifest.imageSize;
-  const side = (multiple: number, minSize: number) => Math.ceil(Math.max(32, minSize) / multiple) * multiple;
-  const [height, width] = size.mode === 'fixed' ? [size.height, size.width] : [side(size.multiple, size.minSize ?? size.multiple), side(size.multiple, size.minSize ?? size.multiple)];
+  // A fully convolutional model gets 32 px squares (or its minimum), rounded up to its multiple.
+  const side = (s: { multiple: number; minSize?: number }) => Math.ceil(Math.max(32, s.minSize ?? s.multiple) / s.multiple) * s.multiple;
+  const [height, width] = size.mode === 'fixed' ? [size.height, size.width] : [side(size), side(size)];
   const image = manifest.kind === 'inpainting' ? manifest.io.inputs.condition : manifest.io.inputs.image;
   const batch = typeof image.shape[0] === 'number' ? image.shape[0] : 2;
   const channels = typeof image.shape[1] === 'number' ? image.shape[1] : 1;
