@@ -59,12 +59,3 @@ export function describeInpainter(p: RunProvenance): string {
   return `Diffusion model ${m?.id ?? p.inpainter.modelId}${m?.version ? ` v${m.version}` : ''}, ${p.inpainter.preset} preset`;
 }
 
-export function describeDevice(p: RunProvenance): string {
-  const d = p.device as { active: string; requested?: string; intraOpThreads?: number; note?: string; skipped?: { device: string; reason: string }[]; checkedAgainstCpu?: { maxDifference: number } };
-  const parts = [d.active.toUpperCase()];
-  if (d.requested && d.requested !== d.active) parts.push(`(requested ${d.requested})`);
-  if (d.checkedAgainstCpu) parts.push(`(agreed with the CPU on a test input within ${d.checkedAgainstCpu.maxDifference.toExponential(1)})`);
-  if (d.intraOpThreads && d.active === 'cpu') parts.push(`${d.intraOpThreads} threads`);
-  if (d.note) parts.push(`— ${d.note}`);
-  return parts.join(' ') + (d.skipped ?? []).map((s) => `; ${s.device} skipped: ${s.reason}`).join('');
-}

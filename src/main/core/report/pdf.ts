@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import { describeStrategy } from '../../../shared/analysis';
 import { AppError } from '../../../shared/errors';
+import { describeDevice } from '../../../shared/provenance';
 import { projectRoot } from '../../paths';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import type { CaseReport, ReportLesion } from './case';
 import { statusLabel } from './case';
 import { describeLesionType } from './review';
 import {
-  describeDevice,
   describeInpainter,
   formatDateTime,
   formatDicomDate,
@@ -646,7 +646,7 @@ function drawProvenance(L: Layout, r: CaseReport): void {
     ['Inpainter', describeInpainter(p)],
     ['Model SHA-256', p.model?.sha256 ?? 'no model file (classical inpainting)', p.model ? { font: 'Mono', size: 7.5 } : undefined],
     ['Sampler preset', preset],
-    ['Device', describeDevice(p)],
+    ['Device', describeDevice(p.device)],
     ['Seed · squares', `seed ${p.seed} · ${p.sizesPx.join(', ')} px squares${p.halfOffsets ? ' with half-square offsets' : ''} · ${p.networkCalls.toLocaleString('en-US')} network calls`],
     ['Brain extraction', `${p.brainMask.method}, ${p.brainMask.volumeMl.toFixed(0)} mL`],
     ['Window', `centre ${p.window.centerHu} HU, width ${p.window.widthHu} HU`],

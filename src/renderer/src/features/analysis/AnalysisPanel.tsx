@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useApi } from '../../api/context';
 import type { InpainterInfo, RunInfo } from '../../../../shared/types';
+import { describeDevice, type DeviceProvenance } from '../../../../shared/provenance';
 import { useInpaintingModels } from '../../api/useInpaintingModels';
 
 type InpainterKind = 'diffusion' | 'biharmonic' | 'harmonic' | 'linear' | 'nearest';
@@ -10,7 +11,7 @@ function Provenance({ run }: { run: RunInfo }) {
     appVersion?: string;
     model?: { id: string; version: string; sha256: string } | null;
     preset?: { steps?: number; sampler?: string; startFraction?: number } | null;
-    device?: { active?: string; skipped?: { device: string; reason: string }[]; checkedAgainstCpu?: { maxDifference: number } };
+    device?: DeviceProvenance;
     seed?: number;
     networkCalls?: number;
     timingsMs?: { total?: number };
@@ -39,11 +40,7 @@ function Provenance({ run }: { run: RunInfo }) {
           </>
         )}
         <dt>Device</dt>
-        <dd>
-          {p.device?.active}
-          {p.device?.checkedAgainstCpu ? ` (agreed with the CPU on a test input within ${p.device.checkedAgainstCpu.maxDifference.toExponential(1)})` : ''}
-          {p.device?.skipped?.length ? ` (skipped: ${p.device.skipped.map((s) => `${s.device}: ${s.reason}`).join('; ')})` : ''}
-        </dd>
+        <dd>{describeDevice(p.device)}</dd>
         <dt>Seed</dt>
         <dd>{p.seed}</dd>
         <dt>Network calls</dt>
