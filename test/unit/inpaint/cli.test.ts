@@ -69,6 +69,8 @@ describe('CLI inpaint', () => {
     const res = JSON.parse(r.out);
     expect(res.method).toBe('diffusion');
     expect(res.device.active).toBe('cpu');
+    // The log names the device the way the report's provenance does (src/shared/provenance.ts).
+    expect(r.err).toMatch(/Model test-tiny on CPU \d+ threads\./);
     expect(res.slicesInpainted).toBe(1);
     expect(res.networkCalls).toBe(PRESETS.fast.steps);
     expect(res.filledByDiffusion).toBe(144);

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { AppError } from '../../../shared/errors';
+import { describeDevice } from '../../../shared/provenance';
 import { writeNifti } from '../../core/io/index';
 import { PRESET_NAMES, type PresetName } from '../../core/inpaint/presets';
 import { binaryMask, checkMaskGrid, fillMasked, FILL_METHODS, type FillMethod, type FillResult } from '../../core/pipeline/fill';
@@ -119,7 +120,7 @@ voxels in 3D, weighting neighbours by 1/spacing².`,
       signal: ctx.signal,
       onProgress: (p) => ctx.log(`${p.stage} ${p.done}/${p.total}`),
     });
-    if (fill.device) ctx.log(`Model ${fill.model?.id} on ${fill.device.active}${fill.device.skipped.length ? ` (skipped: ${fill.device.skipped.map((s) => `${s.device}: ${s.reason}`).join('; ')})` : ''}.`);
+    if (fill.device) ctx.log(`Model ${fill.model?.id} on ${describeDevice(fill.device)}.`);
     const { values: filled, ...stats } = fill;
     const result: InpaintCommandResult = { input: resolve(input), mask: resolve(values.mask), output: out, dims: image.dims, ...stats, timeMs: 0, notes: gridNote ? [gridNote, ...fill.notes] : fill.notes };
     const data = image.data instanceof Int16Array ? Int16Array.from(filled, (v) => Math.max(-32768, Math.min(32767, Math.round(v)))) : filled;
