@@ -1,7 +1,7 @@
 /**
- * How a run's provenance names the device its network ran on. Shared by the PDF report and the
- * analysis panel so that both say the same thing, including whether an accelerator was checked
- * against the CPU and why others were passed over.
+ * How a run's provenance names the device its network ran on. Shared by the PDF report, the
+ * analysis panel and the CLI's log so that all say the same thing, including whether an
+ * accelerator was checked against the CPU and why others were passed over.
  */
 
 /**

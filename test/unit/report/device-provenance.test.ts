@@ -5,7 +5,7 @@ import { describeDevice } from '../../../src/shared/provenance';
 // Typed as core records it, so a change to DeviceReport that the shared formatter cannot read fails to compile.
 const provenance = (device: RunProvenance['device']) => device;
 
-describe('device line of the provenance (PDF report and analysis panel)', () => {
+describe('device line of the provenance (PDF report, analysis panel, CLI log)', () => {
   it('says that an accelerator was checked against the CPU, and why others were passed over', () => {
     const line = describeDevice(
       provenance({
