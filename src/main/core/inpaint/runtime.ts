@@ -247,9 +247,10 @@ export interface DeviceCheckResult {
 const AUTO_MAX_SLOWDOWN = 10;
 
 async function timedRun(session: ort.InferenceSession, feeds: Record<string, TensorData>): Promise<{ out: ort.InferenceSession.OnnxValueMapType; ms: number }> {
-  await session.run(toOrtFeeds(feeds));
+  const ortFeeds = toOrtFeeds(feeds);
+  await session.run(ortFeeds);
   const t0 = performance.now();
-  const out = await session.run(toOrtFeeds(feeds));
+  const out = await session.run(ortFeeds);
   return { out, ms: performance.now() - t0 };
 }
 
