@@ -56,6 +56,8 @@ export const contract = {
       .object({
         paths: z.array(z.string().min(1).max(4096)).min(1, 'Choose at least one file or folder to import.').max(10_000),
         deidentify: z.boolean().default(false),
+        /** How the job is named in the job list, where the paths say nothing (an upload batch). */
+        label: z.string().min(1).max(200).optional(),
       })
       .strict(),
     'Import DICOM folders, NIfTI files or PNG stacks (paths on this computer).',

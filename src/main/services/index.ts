@@ -96,7 +96,7 @@ export class Services {
       'studies.list': () => this.library.listStudies(),
       'studies.delete': async ({ studyId }) => ({ deleted: await this.library.deleteStudy(studyId) }),
       'series.get': ({ seriesId }) => this.library.getSeries(seriesId),
-      'imports.start': ({ paths, deidentify }) => this.library.startImport(paths, deidentify),
+      'imports.start': ({ paths, deidentify, label }) => this.library.startImport(paths, deidentify, label),
       'jobs.list': ({ limit }) => this.jobs.list(limit),
       'jobs.get': ({ jobId }) => this.jobs.get(jobId),
       'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),

@@ -15,6 +15,8 @@ export interface StartJobOptions<R> {
    * result. It runs only after the worker succeeded and is not cancellable.
    */
   complete?: (workerResult: R, jobId: string) => unknown | Promise<unknown>;
+  /** One line on how a succeeded job went, shown with it (e.g. files an import could not read). */
+  summarize?: (result: unknown) => string;
   /** Runs after a failure or cancellation (remove staged files). */
   cleanup?: (jobId: string) => void | Promise<void>;
 }
@@ -80,7 +82,7 @@ export class JobManager {
         },
       })) as R;
       const result = opts.complete ? await opts.complete(workerResult, id) : workerResult;
-      repo.finish(id, 'succeeded', { result });
+      repo.finish(id, 'succeeded', { result, message: opts.summarize?.(result) });
     } catch (e) {
       const cancelled = e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError') || (e instanceof AppError && e.code === 'CANCELLED');
       try {

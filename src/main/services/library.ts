@@ -7,7 +7,7 @@ import type { SeriesDetail, StudySummary } from '../../shared/types';
 import type { ImportJobParams, ImportJobResult } from '../jobs/import-job';
 import type { SynthJobParams } from '../jobs/synth-job';
 import type { LesionType } from '../core/synth/lesions';
-import type { LibraryRepository, NewSeriesRecord } from '../storage/repositories/library';
+import type { ImportFileResult, LibraryRepository, NewSeriesRecord } from '../storage/repositories/library';
 import type { EventBus } from './events';
 import type { JobManager } from './jobs';
 import type { Volume, Vec3 } from '../core/volume';
@@ -21,6 +21,35 @@ import { binaryMask, checkMaskGrid } from '../core/pipeline/fill';
 import type { FillJobParams } from '../jobs/fill-job';
 import { loadVolumeRef, type VolumeRef } from '../jobs/volume-ref';
 import { modelsDir } from '../paths';
+
+/** Files an import left out, as a count and the first one's reason (the readers' reasons name their file). */
+function firstOf(files: { file: string; message?: string }[], what: string): string {
+  const first = files[0];
+  let reason = first.message?.trim() || `"${first.file}" gave no reason.`;
+  if (!/[.!?]$/.test(reason)) reason += '.';
+  return files.length === 1 ? `1 file ${what}: ${reason}` : `${files.length} files ${what}; the first: ${reason}`;
+}
+
+/** Why an import added nothing, in the reader's words: the readers' own reasons, first one quoted. */
+export function nothingImported(files: ImportFileResult[]): AppError {
+  const errors = files.filter((f) => f.status === 'error');
+  const skipped = files.filter((f) => f.status === 'skipped');
+  if (errors.length === 1 && skipped.length === 0 && errors[0].message) return new AppError((errors[0].code as never) ?? 'NO_IMAGES_FOUND', `Nothing was imported. ${errors[0].message}`);
+  const parts = [errors.length ? firstOf(errors, 'could not be read') : '', skipped.length ? firstOf(skipped, 'skipped as not images') : ''].filter(Boolean);
+  return new AppError('NO_IMAGES_FOUND', `Nothing was imported. ${parts.length ? parts.join(' ') : 'No DICOM, NIfTI or PNG image was found.'}`);
+}
+
+/** One line for the job list: what was added, what was already there, which files were left out. */
+export function describeImport(summary: ImportSummary): string {
+  const series = summary.studies.flatMap((s) => s.series);
+  const already = series.filter((s) => s.alreadyInLibrary).length;
+  const added = series.length - already;
+  const parts = [`${added} series added`];
+  if (already) parts.push(`${already} already in the library`);
+  if (summary.errors.length) parts.push(firstOf(summary.errors, 'could not be read'));
+  if (summary.skipped.length) parts.push(firstOf(summary.skipped, 'skipped as not images'));
+  return parts.join(' · ');
+}
 
 export interface ImportSummary {
   studies: { id: string; series: { id: string; modality: string; dims: Vec3; spacing: Vec3; warnings: { code: string; message: string }[]; alreadyInLibrary: boolean }[] }[];
@@ -81,13 +110,23 @@ export class LibraryService {
     return deleted;
   }
 
-  startImport(paths: string[], deidentify: boolean): { jobId: string } {
+  /**
+   * Import files and folders as a job. `label` names the job where the paths do not (an upload
+   * batch's folder is a random id). An import that finds no image fails with the reasons, so
+   * nothing reads "succeeded" when nothing was added; one that imports something but could not
+   * read every file succeeds and says which files it left out.
+   */
+  startImport(paths: string[], deidentify: boolean, label?: string): { jobId: string } {
     const stagingDir = join(this.deps.dataDir, 'staging', randomUUID());
     const params: ImportJobParams = { paths, deidentify, stagingDir };
-    const title = `Import ${paths.length === 1 ? paths[0].split(/[\\/]/).filter(Boolean).pop() : `${paths.length} items`}`;
+    const title = `Import ${label ?? (paths.length === 1 ? paths[0].split(/[\\/]/).filter(Boolean).pop() : `${paths.length} items`)}`;
     const job = this.deps.jobs.start<ImportJobResult>('import', params, {
       title,
-      complete: (result, jobId) => this.commitImport(params, result, jobId),
+      complete: (result, jobId) => {
+        if (result.staged.length === 0) throw nothingImported(result.files);
+        return this.commitImport(params, result, jobId);
+      },
+      summarize: (summary) => describeImport(summary as ImportSummary),
       cleanup: () => rm(stagingDir, { recursive: true, force: true }),
     });
     return { jobId: job.id };

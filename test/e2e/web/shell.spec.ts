@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, expect } from '../server-fixture';
 
 test.describe('browser mode foundation', () => {
@@ -47,5 +50,17 @@ test.describe('browser mode foundation', () => {
     await expect(page.getByTestId('library-empty')).toBeVisible();
     await expect(page.getByTestId('import-panel')).toBeVisible();
     await page.screenshot({ path: 'test-results/screens/shell.png' });
+  });
+
+  test('an import that finds no image shows as failed with the reason, and the library is unchanged', async ({ freshServer: server, page }) => {
+    const empty = mkdtempSync(join(tmpdir(), 'ict-e2e-empty-'));
+    await page.goto(server.url);
+    await expect(page.getByTestId('library-empty')).toBeVisible();
+    await page.getByTestId('import-path').fill(empty);
+    await page.getByTestId('import-path-submit').click();
+    const job = page.locator('[data-testid="job"][data-kind="import"]');
+    await expect(job).toHaveAttribute('data-status', 'failed');
+    await expect(job).toContainText(/Nothing was imported\. The folder .* is empty/);
+    await expect(page.getByTestId('library-empty')).toBeVisible();
   });
 });

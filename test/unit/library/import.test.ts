@@ -7,6 +7,7 @@ import { writeDicomCtSeries } from '../../../src/main/core/io/dicom-write';
 import type { Volume } from '../../../src/main/core/volume';
 import type { JobInfo, StudySummary } from '../../../src/shared/types';
 import type { ImportSummary } from '../../../src/main/services/library';
+import { runCli } from '../../../src/main/cli/main';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
@@ -65,6 +66,10 @@ describe('study library import', () => {
     const again = await importAndWait(services, [dicomDir]);
     expect(again.status).toBe('succeeded');
     expect((again.result as ImportSummary).studies[0].series[0]).toMatchObject({ id: seriesId, alreadyInLibrary: true });
+    // The job list says so, and the progress reads complete.
+    expect(job.message).toBe('1 series added');
+    expect(again.message).toBe('0 series added · 1 already in the library');
+    expect(again.done).toBe(again.total);
     expect((await services.call('studies.list', {})) as StudySummary[]).toHaveLength(1);
     expect(readdirSync(join(dataDir, 'series'))).toEqual([seriesId]);
     await services.close();
@@ -82,7 +87,45 @@ describe('study library import', () => {
     const summary = job.result as ImportSummary;
     expect(summary.studies).toHaveLength(1);
     expect(summary.errors.map((e) => e.code).sort()).toEqual(['FILE_NOT_FOUND', 'GZIP_CORRUPT']);
+    // Succeeded, but not silently: the job's line names what was left out and why.
+    expect(job.message).toMatch(/^1 series added · 2 files could not be read; the first: .*(notes\.nii\.gz|\/no\/such\/folder).*\.$/);
     await services.close();
+  });
+
+  it('fails an import that finds no image, with the reason, and leaves the library as it was', async () => {
+    const dataDir = tmp('ict-lib-');
+    const services = await Services.open({ dataDir, mode: 'cli' });
+    const dicomDir = tmp('ict-dcm-');
+    await writeDicomCtSeries(headPhantom(4), dicomDir);
+    expect((await importAndWait(services, [dicomDir])).status).toBe('succeeded');
+
+    const empty = tmp('ict-empty-');
+    const onlyEmpty = await importAndWait(services, [empty]);
+    expect(onlyEmpty.status).toBe('failed');
+    expect(onlyEmpty.error?.message).toMatch(/^Nothing was imported\. The folder ".*ict-empty-.*" is empty/);
+
+    const notes = join(tmp('ict-notes-'), 'notes.txt');
+    writeFileSync(notes, 'not an image');
+    const junk = join(tmp('ict-junk-'), 'scan.nii.gz');
+    writeFileSync(junk, Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]));
+    const bad = await importAndWait(services, [notes, junk, '/no/such/folder']);
+    expect(bad.status).toBe('failed');
+    expect(bad.error?.code).toBe('NO_IMAGES_FOUND');
+    expect(bad.error?.message).toMatch(/^Nothing was imported\. 3 files could not be read; the first: .*(notes\.txt|scan\.nii\.gz|\/no\/such\/folder).*\.$/);
+
+    const studies = (await services.call('studies.list', {})) as StudySummary[];
+    expect(studies).toHaveLength(1);
+    expect(studies[0].series).toHaveLength(1);
+    // Nothing staged is left behind.
+    expect(existsSync(join(dataDir, 'staging')) ? readdirSync(join(dataDir, 'staging')) : []).toEqual([]);
+    await services.close();
+  });
+
+  it('inpaint-ct import exits non-zero with the reason when nothing was imported', async () => {
+    let err = '';
+    const code = await runCli(['import', tmp('ict-empty-'), '--data-dir', tmp('ict-lib-')], { stdout: () => undefined, stderr: (s) => (err += s) });
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/Nothing was imported\. The folder .* is empty/);
   });
 
   it('a cancelled import leaves the library exactly as it was', async () => {

@@ -74,10 +74,20 @@ export class JobsRepository {
       .run(p.stage, Math.round(p.done), Math.round(p.total), p.message ?? '', id);
   }
 
-  finish(id: string, status: Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled'>, outcome: { result?: unknown; error?: ErrorPayload }): void {
+  /**
+   * Ends a job. A succeeded job's progress reads complete (its last report may have been sent
+   * before the final step), and its message becomes `message` (a summary of the outcome) or empty:
+   * a progress message says nothing once the job has ended.
+   */
+  finish(id: string, status: Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled'>, outcome: { result?: unknown; error?: ErrorPayload; message?: string }): void {
     this.db
-      .prepare(`UPDATE jobs SET status = ?, result_json = ?, error_json = ?, finished_at = ? WHERE id = ?`)
-      .run(status, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.error ? JSON.stringify(outcome.error) : null, new Date().toISOString(), id);
+      .prepare(
+        `UPDATE jobs SET status = ?, result_json = ?, error_json = ?, finished_at = ?,
+           done = CASE WHEN ? = 'succeeded' AND total > done THEN total ELSE done END,
+           message = ?
+         WHERE id = ?`,
+      )
+      .run(status, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.error ? JSON.stringify(outcome.error) : null, new Date().toISOString(), status, outcome.message ?? '', id);
   }
 
   /**

@@ -24,6 +24,7 @@ export function JobBar() {
             <span className="job-stage small">
               {j.status === 'running' ? `${j.stage} ${j.total ? `${j.done}/${j.total}` : ''}${eta(j)}` : j.status}
               {j.error && j.status !== 'cancelled' ? ` — ${j.error.message}` : ''}
+              {j.status === 'succeeded' && j.message ? ` — ${j.message}` : ''}
             </span>
             {(j.status === 'running' || j.status === 'queued') && (
               <button className="small" onClick={() => void api.call('jobs.cancel', { jobId: j.id })}>

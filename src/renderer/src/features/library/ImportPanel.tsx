@@ -29,6 +29,13 @@ async function collectDropped(e: DragEvent): Promise<DroppedFile[]> {
   return out;
 }
 
+/** What the user dropped or chose, in words: the one folder's name, the one file's, or a count. */
+function uploadLabel(files: DroppedFile[]): string {
+  const tops = new Set(files.map((f) => (f.relativePath || f.file.name).split('/')[0]));
+  if (tops.size === 1) return [...tops][0];
+  return `${files.length} files`;
+}
+
 export function ImportPanel() {
   const api = useApi();
   const [deidentify, setDeidentify] = useState(false);
@@ -40,11 +47,11 @@ export function ImportPanel() {
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
-  async function importPaths(paths: string[]) {
+  async function importPaths(paths: string[], label?: string) {
     if (paths.length === 0) return;
     setError(null);
     try {
-      await api.call('imports.start', { paths, deidentify });
+      await api.call('imports.start', { paths, deidentify, ...(label ? { label } : {}) });
       setStatus('Import started — see progress below.');
     } catch (e) {
       setError((e as Error).message);
@@ -56,7 +63,7 @@ export function ImportPanel() {
     setError(null);
     try {
       const paths = await api.uploadFiles(files, (done, total) => setStatus(`Copying files ${done}/${total}…`));
-      await importPaths(paths);
+      await importPaths(paths, uploadLabel(files));
     } catch (e) {
       setError((e as Error).message);
     }
