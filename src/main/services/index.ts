@@ -94,7 +94,7 @@ export class Services {
       'export.series': ({ seriesId }) => this.exports.exportSeries(seriesId),
       'analysis.deleteRun': async ({ runId }) => ({ deleted: await this.analysis.deleteRun(runId) }),
       'studies.list': () => this.library.listStudies(),
-      'studies.delete': async ({ studyId }) => ({ deleted: await this.library.deleteStudy(studyId) }),
+      'studies.delete': async ({ studyId }) => ({ deleted: await this.deleteStudy(studyId) }),
       'series.get': ({ seriesId }) => this.library.getSeries(seriesId),
       'imports.start': ({ paths, deidentify, label }) => this.library.startImport(paths, deidentify, label),
       'jobs.list': ({ limit }) => this.jobs.list(limit),
@@ -180,6 +180,16 @@ export class Services {
       await this.analysis.start({ seriesId, inpainter, seed: 0 }).catch(() => undefined);
     });
     return { jobId };
+  }
+
+  /**
+   * A study goes with everything derived from it: its analysis runs (rows, reviews and the run
+   * folders, which hold the patient's images) first, then its series. Nothing of the patient
+   * stays on disk until a later start sweeps it.
+   */
+  private async deleteStudy(studyId: string): Promise<boolean> {
+    for (const { seriesId } of this.library.studySeries(studyId)) for (const run of this.analysis.listRuns(seriesId)) await this.analysis.deleteRun(run.id);
+    return this.library.deleteStudy(studyId);
   }
 
   async close(): Promise<void> {

@@ -101,6 +101,11 @@ export class LibraryService {
     return loadVolumeRef(this.volumeRef(seriesId));
   }
 
+  /** The series ids of a study (none when it is not in the library). */
+  studySeries(studyId: string): { seriesId: string }[] {
+    return this.deps.repo.studyFiles(studyId).map(({ seriesId }) => ({ seriesId }));
+  }
+
   async deleteStudy(studyId: string): Promise<boolean> {
     const files = this.deps.repo.studyFiles(studyId);
     const deleted = this.deps.repo.deleteStudy(studyId);

@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, expect } from '../server-fixture';
+import { test, expect, rpc, waitJob } from '../server-fixture';
+import type { StudySummary } from '../../../src/shared/types';
 
 test.describe('browser mode foundation', () => {
   test('API refuses requests without the token and answers with it', async ({ server, request }) => {
@@ -62,5 +63,31 @@ test.describe('browser mode foundation', () => {
     await expect(job).toHaveAttribute('data-status', 'failed');
     await expect(job).toContainText(/Nothing was imported\. The folder .* is empty/);
     await expect(page.getByTestId('library-empty')).toBeVisible();
+  });
+
+  test('removing a study asks first, then takes its series and analyses off the disk', async ({ freshServer: server, page }) => {
+    test.setTimeout(120_000);
+    const synth = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 5, slices: 3 })).jobId);
+    expect(synth.status).toBe('succeeded');
+    const [study] = await rpc<StudySummary[]>(server, 'studies.list', {});
+    const seriesId = study.series[0].id;
+    const analysis = await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' } })).jobId);
+    expect(analysis.status).toBe('succeeded');
+    expect(readdirSync(join(server.dataDir, 'runs'))).toHaveLength(1);
+
+    await page.goto(server.url);
+    await page.getByTestId('series-item').click();
+    await page.getByTestId('study-delete').click();
+    const confirm = page.getByTestId('study-delete-confirm');
+    await expect(confirm).toContainText('1 series and their analyses');
+    // "Keep" changes nothing.
+    await confirm.getByRole('button', { name: 'Keep' }).click();
+    await expect(page.getByTestId('series-item')).toHaveCount(1);
+    await page.getByTestId('study-delete').click();
+    await page.getByTestId('study-delete-yes').click();
+    await expect(page.getByTestId('library-empty')).toBeVisible();
+    expect(await rpc<StudySummary[]>(server, 'studies.list', {})).toEqual([]);
+    expect(readdirSync(join(server.dataDir, 'runs'))).toEqual([]);
+    expect(readdirSync(join(server.dataDir, 'series'))).toEqual([]);
   });
 });

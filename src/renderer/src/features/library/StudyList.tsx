@@ -1,5 +1,58 @@
+import { useState } from 'react';
 import type { StudySummary } from '../../../../shared/types';
 import { useApi } from '../../api/context';
+
+/**
+ * Removing a study from the library asks once, in place, and says what goes with it (every series
+ * and analysis of it, from this computer; the original files it was imported from stay).
+ */
+function DeleteStudy({ study }: { study: StudySummary }) {
+  const api = useApi();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const name = study.patientName || 'Unnamed patient';
+  if (!asking)
+    return (
+      <button className="small link-button" onClick={() => setAsking(true)} data-testid="study-delete" title="Remove this study, its series and analyses from the library">
+        Remove…
+      </button>
+    );
+  return (
+    <div className="confirm small" role="group" aria-label={`Remove ${name}`} data-testid="study-delete-confirm">
+      <span>
+        Remove {name}, {study.series.length} series and their analyses from the library? The files it was imported from are not touched.
+      </span>
+      <span className="row">
+        <button
+          className="danger small"
+          disabled={busy}
+          data-testid="study-delete-yes"
+          onClick={async () => {
+            setBusy(true);
+            setError(null);
+            try {
+              await api.call('studies.delete', { studyId: study.id });
+            } catch (e) {
+              setError((e as Error).message);
+              setBusy(false);
+            }
+          }}
+        >
+          Remove
+        </button>
+        <button className="small" disabled={busy} onClick={() => setAsking(false)}>
+          Keep
+        </button>
+      </span>
+      {error && (
+        <span className="error-text" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
 
 export function StudyList(props: {
   studies: StudySummary[];
@@ -20,8 +73,11 @@ export function StudyList(props: {
             <strong>{st.patientName || 'Unnamed patient'}</strong>
             <span className="muted">{st.patientIdentifier}</span>
           </div>
-          <div className="muted small">
-            {formatDate(st.studyDate)} {st.description}
+          <div className="muted small study-sub">
+            <span>
+              {formatDate(st.studyDate)} {st.description}
+            </span>
+            <DeleteStudy study={st} />
           </div>
           <ul className="series-list">
             {st.series.map((se) => (
