@@ -231,6 +231,14 @@ test.describe('reading viewer', () => {
     const ly = box.y + box.height / 2 + (LESION.centreMm[1] - centreMm) * pxPerMm;
     await page.mouse.move(lx, ly);
     await expect(page.getByTestId('cursor-readout-axial')).toContainText(/\b(6[4-9]|7\d|80) HU/);
+    // The wheel changes the slice under a still pointer: the readout follows to the new slice.
+    await page.mouse.wheel(0, 500);
+    await expect(axial).toHaveAttribute('data-slice', String(lesionK - 5));
+    await expect(page.getByTestId('cursor-readout-axial')).toContainText(`, ${lesionK - 5})`);
+    await expect(page.getByTestId('cursor-readout-axial')).not.toContainText(/\b(6[4-9]|7\d|80) HU/);
+    await page.mouse.wheel(0, -500);
+    await expect(axial).toHaveAttribute('data-slice', String(lesionK));
+    await expect(page.getByTestId('cursor-readout-axial')).toContainText(/\b(6[4-9]|7\d|80) HU/);
 
     // Window/level by dragging with the default tool.
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);

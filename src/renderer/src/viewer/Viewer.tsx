@@ -220,18 +220,11 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
   const colorOf = useCallback((label: number) => labelColor(label, customColors), [customColors]);
 
   // ---- cursor readout -------------------------------------------------------------------------
-  const onHover = useCallback(
-    (view: SliceViewId, v: VoxelIndex | null) => {
-      const p = live.current.props;
-      if (!v) {
-        setCursor(null);
-        p.onCursor?.(null);
-        return;
-      }
-      setActiveView(view);
+  const cursorAt = useCallback(
+    (view: SliceViewId, v: VoxelIndex): CursorInfo => {
       const off = voxelOffset(v, grid.dims);
       const alt = live.current.alternates.find((a) => a.name === live.current.imageName);
-      const info: CursorInfo = {
+      return {
         view,
         sliceAxis: allAxes[view].normal,
         voxel: v,
@@ -241,11 +234,36 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
         score: scoreMap ? scoreMap.data[off] : undefined,
         label: labelMask ? labelMask[off] : undefined,
       };
-      setCursor(info);
-      p.onCursor?.(info);
     },
     [grid, data, scoreMap, labelMask, allAxes],
   );
+  const onHover = useCallback(
+    (view: SliceViewId, v: VoxelIndex | null) => {
+      const p = live.current.props;
+      if (!v) {
+        setCursor(null);
+        p.onCursor?.(null);
+        return;
+      }
+      setActiveView(view);
+      const info = cursorAt(view, v);
+      setCursor(info);
+      p.onCursor?.(info);
+    },
+    [cursorAt],
+  );
+  // The pointer stays put while the wheel or a key changes the slice: the readout follows to the
+  // voxel now under it (same place in the view, the new slice), never the slice that was left.
+  const positionKey = `${position.i},${position.j},${position.k}`;
+  useEffect(() => {
+    if (!cursor) return;
+    const under = withVoxelAxis(cursor.voxel, cursor.sliceAxis, voxelAxisValue(position, cursor.sliceAxis));
+    if (sameVoxel(under, cursor.voxel)) return;
+    const info = cursorAt(cursor.view, under);
+    setCursor(info);
+    live.current.props.onCursor?.(info);
+    // Keyed on the position's value, not its object identity (it is rebuilt on every render).
+  }, [positionKey, cursorAt]);
 
   const onCamera = useCallback((view: SliceViewId, cam: ViewCamera) => setCameras((prev) => ({ ...prev, [view]: cam })), []);
   const onWindowDrag = useCallback((dx: number, dy: number, start: CtWindow) => setWindow(dragWindow(start, dx, dy)), [setWindow]);
