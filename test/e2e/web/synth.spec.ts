@@ -13,7 +13,16 @@ test('generates two timepoints with a chosen lesion growth per day', async ({ fr
   const dialog = page.getByTestId('synth-dialog');
   await dialog.getByLabel('Seed').fill('31');
   await dialog.getByLabel('Timepoints').fill('2');
-  await dialog.getByLabel('Days between').fill('2');
+  // Typed key by key, a value passes through forms the field must not "correct" (0 on the way to 0.5).
+  const days = dialog.getByLabel('Days between');
+  await days.fill('');
+  await days.pressSequentially('0.5');
+  await expect(days).toHaveValue('0.5');
+  await days.fill('2');
+  // A field left empty is refused in words when generating, not silently reset.
+  await dialog.getByLabel('Slices').fill('');
+  await dialog.getByTestId('synth-create').click();
+  await expect(dialog.getByRole('alert')).toContainText('The number of slices must be a number.');
   await dialog.getByLabel('Slices').fill('4');
   // A bad growth is refused in words, and nothing is generated.
   await dialog.getByTestId('synth-growth').fill('80');
