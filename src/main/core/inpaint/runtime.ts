@@ -138,10 +138,16 @@ function sessionOptions(device: DeviceName, threads: number): ort.InferenceSessi
   };
 }
 
-function firstLine(e: unknown): string {
+/**
+ * The sentence of an ONNX Runtime error a reader can use: without the source location and C++
+ * signature it starts with, and without the failed assertion in front of the explanation
+ * ("adapter_result.status == ... was false. Failed to get a WebGPU adapter: No supported adapters").
+ */
+export function readableOrtError(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  const line = text.split('\n').find((l) => l.trim()) ?? text;
-  // ONNX Runtime prefixes its source location; the sentence after it is what matters.
+  const line = (text.split('\n').find((l) => l.trim()) ?? text).trim();
+  const explained = / was false\. (.+)$/.exec(line);
+  if (explained) return explained[1].slice(0, 240);
   return line.replace(/^.*?\.(cc|cpp|h):\d+ [^ ]+ /, '').slice(0, 240);
 }
 
@@ -197,7 +203,7 @@ export async function openSession(modelPath: string, options: OpenSessionOptions
       session = await entry.session;
     } catch (e) {
       entry.refs--;
-      const why = firstLine(e);
+      const why = readableOrtError(e);
       if (device === 'cpu') throw new AppError('MODEL_LOAD_FAILED', `The model file ${modelPath} could not be loaded by ONNX Runtime: ${why}`, { path: modelPath });
       failures.set(key, why);
       skipped.push({ device, reason: why });
@@ -273,7 +279,7 @@ async function compareWithCpu(modelPath: string, device: DeviceName, threads: nu
     try {
       onDevice = await timedRun(session, check.feeds);
     } catch (e) {
-      return { problem: `it failed on a test input (${firstLine(e)}).` };
+      return { problem: `it failed on a test input (${readableOrtError(e)}).` };
     }
     let outputScale = 0;
     let maxDifference = 0;
