@@ -93,6 +93,8 @@ describe('DICOM SEG', () => {
     expect(seg(review.edited).SegmentAlgorithmType).toBe('SEMIAUTOMATIC');
     expect(seg(review.added).SegmentAlgorithmType).toBe('MANUAL');
     expect(seg(review.added).SegmentAlgorithmName).toBeUndefined();
+    // The algorithm is named in whole words within the 64 characters a DICOM LO holds.
+    expect(seg(review.accepted).SegmentAlgorithmName).toMatch(/^Inpaint CT \S+ linear inpainting$/);
     expect(ds.ContentCreatorName.Alphabetic ?? ds.ContentCreatorName).toBe('dr.ng');
   });
 
@@ -270,5 +272,14 @@ describe('lesion table and mask exports', () => {
     }
     writeFileSync(reviewPath, JSON.stringify({ edits: [{ lesionLabel: 1, status: 'maybe', author: 'x', at: 'now' }] }));
     await expect(readReviewFile(reviewPath, source.ct)).rejects.toThrow(/needs lesionLabel/);
+  });
+});
+
+describe('DICOM text within its length', () => {
+  it('drops whole trailing words rather than cutting one', async () => {
+    const { fitWords } = await import('../../../src/main/core/export/dicom-seg');
+    expect(fitWords(['Inpaint CT', '0.1.0', 'healthy-brain-ddpm-hidden-neighbours', '1.1.0', 'fast'])).toBe('Inpaint CT 0.1.0 healthy-brain-ddpm-hidden-neighbours 1.1.0 fast');
+    expect(fitWords(['Inpaint CT', '0.1.0', 'a-model-id-long-enough-to-push-the-name-past-the-limit', '1.1.0', 'fast'])).toBe('Inpaint CT 0.1.0');
+    expect(fitWords(['x'.repeat(70)])).toHaveLength(64);
   });
 });

@@ -26,7 +26,7 @@ import { voxelToLps, type Vec3 } from '../volume';
 import type { CaseReport, Grid, ReportLesion } from '../report/case';
 import { statusLabel } from '../report/case';
 import { describeLesionType, LESION_CONCEPT, type CodedConcept } from '../report/review';
-import { describeInpainter, formatVolumeMl, signLabel } from '../report/format';
+import { formatVolumeMl, signLabel } from '../report/format';
 
 const { DicomDict, DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
@@ -148,12 +148,33 @@ interface SegmentPlan {
   /** Label values in finalLabels that belong to this segment. */
   labels: Set<number>;
   colour: readonly [number, number, number];
-  description: string;
+  /** SegmentAlgorithmName: app, model and preset, whole words within the 64 characters of a DICOM LO. */
+  algorithmName: string;
+}
+
+/**
+ * Words joined until the next would pass `limit` characters (a DICOM LO holds 64): later, less
+ * essential words are dropped whole instead of cutting one ("...fast preset" lost as "...fas").
+ */
+export function fitWords(words: readonly string[], limit = 64): string {
+  let out = '';
+  for (const w of words) {
+    const next = out ? `${out} ${w}` : w;
+    if (next.length > limit) break;
+    out = next;
+  }
+  return out || words.join(' ').slice(0, limit);
+}
+
+/** What produced a segment, for SegmentAlgorithmName: "Inpaint CT 0.1.0 healthy-brain-ddpm 1.1.1 fast". */
+function algorithmName(p: CaseReport['run']['provenance']): string {
+  const how = p.inpainter.kind === 'classical' ? [p.inpainter.method, 'inpainting'] : [p.model?.id ?? p.inpainter.modelId, ...(p.model?.version ? [p.model.version] : []), p.inpainter.preset];
+  return fitWords(['Inpaint CT', APP_VERSION, ...how]);
 }
 
 function planSegments(report: CaseReport, mode: 'per-lesion' | 'single'): SegmentPlan[] {
   const included = report.lesions.filter((l) => l.included);
-  const method = describeInpainter(report.run.provenance);
+  const method = algorithmName(report.run.provenance);
   if (mode === 'single') {
     const reviewed = report.lesions.some((l) => l.status !== 'automatic' && l.status !== 'accepted');
     const added = included.length > 0 && included.every((l) => l.status === 'added');
@@ -170,7 +191,7 @@ function planSegments(report: CaseReport, mode: 'per-lesion' | 'single'): Segmen
         },
         labels: new Set(included.map((l) => l.label)),
         colour: SEGMENT_COLOURS[0],
-        description: method,
+        algorithmName: method,
       },
     ];
   }
@@ -189,7 +210,7 @@ function planSegments(report: CaseReport, mode: 'per-lesion' | 'single'): Segmen
       },
       labels: new Set([l.label]),
       colour: SEGMENT_COLOURS[i % SEGMENT_COLOURS.length],
-      description: method,
+      algorithmName: method,
     };
   });
 }
@@ -327,7 +348,7 @@ export function encodeDicomSeg(report: CaseReport, options: DicomSegOptions = {}
       SegmentLabel: p.segment.label,
       SegmentDescription: p.segment.description.slice(0, 1024),
       SegmentAlgorithmType: p.segment.algorithmType,
-      ...(p.segment.algorithmType !== 'MANUAL' ? { SegmentAlgorithmName: `Inpaint CT ${APP_VERSION}: ${p.description}`.slice(0, 64) } : {}),
+      ...(p.segment.algorithmType !== 'MANUAL' ? { SegmentAlgorithmName: p.algorithmName } : {}),
       SegmentedPropertyCategoryCodeSequence: [code(MORPHOLOGICALLY_ABNORMAL_STRUCTURE)],
       SegmentedPropertyTypeCodeSequence: [code(p.segment.propertyType)],
       AnatomicRegionSequence: [code(BRAIN)],
