@@ -183,7 +183,7 @@ ${READING_USAGE}`,
   format(r) {
     return [
       `Results in ${r.out} (research use only)`,
-      `Inpainter: ${r.inpainter.kind === 'diffusion' ? `${r.model?.id} ${r.model?.version} (${r.inpainter.preset}, ${r.device}, ${r.networkCalls} network calls)` : r.inpainter.method}`,
+      `Inpainter: ${r.inpainter.kind === 'diffusion' ? `${r.model?.id} ${r.model?.version} (${r.inpainter.preset}, ${r.device}, ${r.networkCalls} model evaluations)` : r.inpainter.method}`,
       `Threshold: ${r.threshold.description}`,
       `Lesions: ${r.lesions.length}, ${r.lesionVolumeMl} mL in total`,
       ...r.lesions.map((l) => `  #${l.label}  ${l.volumeMl} mL  ${l.sign}dense  slices ${l.slices[0]}-${l.slices[1]}  max score ${l.maxScore}`),

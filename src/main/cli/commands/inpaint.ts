@@ -72,7 +72,7 @@ for a single slice). Other voxels are copied unchanged.
   --out FILE              .nii, .nii.gz or .png
   --method M              diffusion (default), biharmonic, harmonic, linear or nearest
   --model ID              diffusion model in the models folder (default ${DEFAULT_MODEL_ID})
-  --preset P              fast (default, one DDIM step: a few network calls per slice) or reference (the published
+  --preset P              fast (default, one DDIM step: a few model evaluations per slice) or reference (the published
                           sampler, 2,410 calls per slice: minutes per slice on a CPU)
   --device D              auto (default), cpu, webgpu or cuda
   --seed N                random seed of the diffusion sampler (default 0)
@@ -131,7 +131,7 @@ voxels in 3D, weighting neighbours by 1/spacing².`,
   format(r) {
     const lines = [`Filled ${r.maskedVoxels} voxels of ${r.input} (${r.dims.join('x')}) with ${r.method}; wrote ${r.output} in ${(r.timeMs / 1000).toFixed(1)} s.`];
     if (r.method === 'diffusion')
-      lines.push(`Model ${r.model?.id} ${r.model?.version}, preset ${r.preset}, device ${r.device?.active}: ${r.slicesInpainted} slices, ${r.networkCalls} network calls; ${r.filledByDiffusion} voxels by the model, ${r.filledByClassical} outside the brain by biharmonic fill.`);
+      lines.push(`Model ${r.model?.id} ${r.model?.version}, preset ${r.preset}, device ${r.device?.active}: ${r.slicesInpainted} slices, ${r.networkCalls} model evaluations; ${r.filledByDiffusion} voxels by the model, ${r.filledByClassical} outside the brain by biharmonic fill.`);
     for (const n of r.notes) lines.push(`Note: ${n}`);
     return lines.join('\n');
   },

@@ -647,7 +647,7 @@ function drawProvenance(L: Layout, r: CaseReport): void {
     ['Model SHA-256', p.model?.sha256 ?? 'no model file (classical inpainting)', p.model ? { font: 'Mono', size: 7.5 } : undefined],
     ['Sampler preset', preset],
     ['Device', describeDevice(p.device)],
-    ['Seed · squares', `seed ${p.seed} · ${p.sizesPx.join(', ')} px squares${p.halfOffsets ? ' with half-square offsets' : ''} · ${p.networkCalls.toLocaleString('en-US')} network calls`],
+    ['Seed · squares', `seed ${p.seed} · ${p.sizesPx.join(', ')} px squares${p.halfOffsets ? ' with half-square offsets' : ''} · ${p.networkCalls.toLocaleString('en-US')} model evaluations (forward passes of the network)`],
     ['Brain extraction', `${p.brainMask.method}, ${p.brainMask.volumeMl.toFixed(0)} mL`],
     ['Window', `centre ${p.window.centerHu} HU, width ${p.window.widthHu} HU`],
     ['Threshold', reading.strategy.kind === 'absolute' ? r.run.threshold.description : `${describeStrategy(reading.strategy)}: ${r.run.threshold.description}`],

@@ -43,7 +43,7 @@ function Provenance({ run }: { run: RunInfo }) {
         <dd>{describeDevice(p.device)}</dd>
         <dt>Seed</dt>
         <dd>{p.seed}</dd>
-        <dt>Network calls</dt>
+        <dt title="Forward passes of the diffusion network (batched); everything runs on this computer">Model evaluations</dt>
         <dd>{p.networkCalls ?? 0}</dd>
         <dt>Time</dt>
         <dd>{((p.timingsMs?.total ?? 0) / 1000).toFixed(1)} s on {p.host?.cpu} ({p.host?.cores} cores)</dd>

@@ -193,7 +193,7 @@ export function WorkbenchPanel(props: {
               </option>
             ))}
           </select>
-          <select value={preset} onChange={(e) => setPreset(e.target.value as 'fast' | 'reference')} aria-label="Preset" title="fast: a few network calls per slice; reference: the published sampler, minutes per slice on a CPU">
+          <select value={preset} onChange={(e) => setPreset(e.target.value as 'fast' | 'reference')} aria-label="Preset" title="fast: a few model evaluations per slice; reference: the published sampler, minutes per slice on a CPU">
             <option value="fast">fast</option>
             <option value="reference">reference (slow)</option>
           </select>
@@ -241,7 +241,7 @@ export function WorkbenchPanel(props: {
             </dd>
             {p.method === 'diffusion' && (
               <>
-                <dt>Network calls</dt>
+                <dt title="Forward passes of the diffusion network (batched); everything runs on this computer">Model evaluations</dt>
                 <dd>
                   {p.networkCalls.toLocaleString()} over {p.slicesInpainted} slice{p.slicesInpainted === 1 ? '' : 's'}
                 </dd>
