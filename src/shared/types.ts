@@ -24,6 +24,11 @@ export interface SeriesSummary {
   deidentified: boolean;
   warnings: SeriesWarningInfo[];
   createdAt: string;
+  /**
+   * The date of this series' images (YYYYMMDD as read; '' when unknown). Usually the study's;
+   * the timepoints of a synthetic follow-up share one study but each has its own.
+   */
+  date: string;
 }
 
 export interface SeriesDetail extends SeriesSummary {

@@ -26,6 +26,11 @@ test('two timepoints side by side: synchronised slices, volume table with interv
   // The options are in date order: the first run is the earlier timepoint.
   const values = await pickA.locator('option').evaluateAll((os) => os.map((o) => String((o as unknown as { value: string }).value)).filter(Boolean));
   expect([...values].sort()).toEqual([...runIds].sort());
+  // Each option carries its own timepoint's date, 5 days apart, not the study's first date twice.
+  const labels = (await pickA.locator('option').allTextContents()).filter((t) => /\d{4}-\d\d-\d\d/.test(t));
+  const dates = labels.map((t) => /(\d{4}-\d\d-\d\d)$/.exec(t)![1]);
+  expect(dates).toHaveLength(2);
+  expect((Date.parse(dates[1]) - Date.parse(dates[0])) / 86_400_000).toBe(5);
   await pickA.selectOption(values[0]);
   await pickB.selectOption(values[1]);
   await page.getByTestId('compare-go').click();

@@ -74,7 +74,17 @@ function toSummary(r: SeriesRow): SeriesSummary {
     deidentified: r.deidentified === 1,
     warnings: JSON.parse(r.warnings_json),
     createdAt: r.created_at,
+    date: seriesDate(r.meta_json),
   };
+}
+
+function seriesDate(metaJson: string): string {
+  try {
+    const d = (JSON.parse(metaJson) as { studyDate?: unknown }).studyDate;
+    return typeof d === 'string' ? d : '';
+  } catch {
+    return '';
+  }
 }
 
 export interface SeriesFiles {

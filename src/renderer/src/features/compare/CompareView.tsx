@@ -34,9 +34,9 @@ function useRunChoices(studies: StudySummary[]): { choices: RunChoice[]; error: 
         if (!alive) return;
         const flat = lists.flat().map((c) => ({
           ...c,
-          text: `${c.study.patientName || 'Unnamed patient'} · ${describeSeries(c.series)} · ${c.run.label} · ${formatStudyDate(c.study.studyDate)}`,
+          text: `${c.study.patientName || 'Unnamed patient'} · ${describeSeries(c.series)} · ${c.run.label} · ${formatStudyDate(c.series.date || c.study.studyDate)}`,
         }));
-        flat.sort((x, y) => x.study.patientName.localeCompare(y.study.patientName) || x.study.studyDate.localeCompare(y.study.studyDate) || x.series.description.localeCompare(y.series.description, undefined, { numeric: true }) || x.run.createdAt.localeCompare(y.run.createdAt));
+        flat.sort((x, y) => x.study.patientName.localeCompare(y.study.patientName) || (x.series.date || x.study.studyDate).localeCompare(y.series.date || y.study.studyDate) || x.series.description.localeCompare(y.series.description, undefined, { numeric: true }) || x.run.createdAt.localeCompare(y.run.createdAt));
         setChoices(flat);
         setError(null);
       })
