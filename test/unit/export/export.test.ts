@@ -265,6 +265,9 @@ describe('lesion table and mask exports', () => {
     const fromFile = await readReviewFile(reviewPath, source.ct);
     const report = buildCaseReport(source, { review: fromFile });
     expect(report.finalLabels).toEqual(reviewed.finalLabels);
+    // The reviewed report is named apart from the run's unreviewed one.
+    expect(defaultExportFileName(report, 'pdf')).toBe(`inpaint-ct-report-${report.runId.slice(0, 8)}-reviewed.pdf`);
+    expect(defaultExportFileName(buildCaseReport(source, {}), 'pdf')).toBe(`inpaint-ct-report-${report.runId.slice(0, 8)}.pdf`);
     for (const format of ['csv', 'json', 'nifti', 'seg', 'pdf'] as const) {
       const path = join(out, defaultExportFileName(report, format));
       const r = await writeExport(report, format, path, { maxKeySlices: 1 });

@@ -36,10 +36,11 @@ export interface ExportResult {
 }
 
 /** A file name for the export of a run, e.g. for save dialogs. */
-export function defaultExportFileName(report: Pick<CaseReport, 'runId' | 'deidentified'>, format: ExportFormat): string {
+/** A reviewed export is named apart from the unreviewed one of the same run, so neither is mistaken for the other. */
+export function defaultExportFileName(report: Pick<CaseReport, 'runId' | 'deidentified' | 'review'>, format: ExportFormat): string {
   const ext = { pdf: 'pdf', seg: 'dcm', nifti: 'nii.gz', csv: 'csv', json: 'json' }[format];
   const kind = { pdf: 'report', seg: 'seg', nifti: 'mask', csv: 'lesions', json: 'lesions' }[format];
-  return `inpaint-ct-${kind}-${report.runId.slice(0, 8)}${report.deidentified ? '-deid' : ''}.${ext}`;
+  return `inpaint-ct-${kind}-${report.runId.slice(0, 8)}${report.review ? '-reviewed' : ''}${report.deidentified ? '-deid' : ''}.${ext}`;
 }
 
 export async function writeExport(report: CaseReport, format: ExportFormat, outPath: string, options: ExportOptions = {}): Promise<ExportResult> {
