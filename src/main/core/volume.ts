@@ -22,7 +22,7 @@ export type VoxelArray = Float32Array | Int16Array;
 export type IntensityUnit = 'HU' | 'raw' | 'windowed';
 
 export interface SeriesWarning {
-  code: 'GANTRY_TILT' | 'UNEVEN_SPACING' | 'MISSING_SLICES' | 'MIXED_SERIES' | 'ASSUMED_GEOMETRY' | 'ASSUMED_WINDOW' | 'LOSSY_COMPRESSION' | 'OTHER';
+  code: 'GANTRY_TILT' | 'UNEVEN_SPACING' | 'MISSING_SLICES' | 'MIXED_SERIES' | 'ASSUMED_GEOMETRY' | 'ASSUMED_WINDOW' | 'LOSSY_COMPRESSION' | 'NOT_CT' | 'OTHER';
   message: string;
 }
 

@@ -11,7 +11,22 @@ import { encode as encodePng } from 'fast-png';
 import { throwIfAborted } from '../core/progress';
 import { scanInputs } from '../core/io/index';
 import { deidentifyVolume } from '../core/deidentify';
-import type { Volume } from '../core/volume';
+import { assertCtLike } from '../core/preprocess/brain-mask';
+import type { SeriesWarning, Volume } from '../core/volume';
+
+/**
+ * A series the library can show but the analysis will refuse (MR, a PNG-derived stack, values
+ * that are not CT) says so from the moment it is imported, in the analysis' own words, instead
+ * of only when an analysis is started.
+ */
+function notAnalysable(vol: Volume): SeriesWarning[] {
+  try {
+    assertCtLike(vol);
+    return [];
+  } catch (e) {
+    return [{ code: 'NOT_CT', message: `The analysis will refuse this series as it is: ${(e as Error).message}` }];
+  }
+}
 import type { JobContext } from './types';
 import type { NewSeriesRecord, ImportFileResult } from '../storage/repositories/library';
 
@@ -114,7 +129,7 @@ export async function stageVolume(vol: Volume, stagingDir: string, folder: strin
         windowWidth: m.windowWidth ?? null,
         source: m.source ?? 'unknown',
         deidentified: opts.deidentified,
-        warnings: vol.warnings,
+        warnings: [...vol.warnings, ...notAnalysable(vol)],
         meta: { ...m },
       },
     },

@@ -121,6 +121,24 @@ describe('study library import', () => {
     await services.close();
   });
 
+  it('says at import when a series can be shown but not analysed (an MR series in a CT library)', async () => {
+    const services = await Services.open({ dataDir: tmp('ict-lib-'), mode: 'cli' });
+    const ct = tmp('ict-dcm-');
+    await writeDicomCtSeries(headPhantom(4), ct);
+    const mrVolume = headPhantom(4, 3);
+    mrVolume.meta = { ...mrVolume.meta, modality: 'MR', seriesDescription: 'T2 axial' };
+    const mr = tmp('ict-mr-');
+    await writeDicomCtSeries(mrVolume, mr);
+    const job = await importAndWait(services, [ct, mr]);
+    expect(job.status).toBe('succeeded');
+    const series = (job.result as ImportSummary).studies.flatMap((s) => s.series);
+    const warningsOf = (modality: string) => series.find((s) => s.modality === modality)!.warnings.filter((w) => w.code === 'NOT_CT');
+    expect(warningsOf('CT')).toEqual([]);
+    expect(warningsOf('MR')).toHaveLength(1);
+    expect(warningsOf('MR')[0].message).toMatch(/^The analysis will refuse this series as it is: This series is an MR/);
+    await services.close();
+  });
+
   it('inpaint-ct import exits non-zero with the reason when nothing was imported', async () => {
     let err = '';
     const code = await runCli(['import', tmp('ict-empty-'), '--data-dir', tmp('ict-lib-')], { stdout: () => undefined, stderr: (s) => (err += s) });
