@@ -24,6 +24,9 @@ test('brush a lesion, reject another, export PDF and DICOM SEG', async ({ server
   await expect(rows.first()).toBeVisible();
   const detected = await rows.count();
   expect(detected).toBeGreaterThan(1);
+  // Largest first, as in the lesion list and the report.
+  const volumes = (await rows.locator('td:nth-child(2)').allTextContents()).map((t) => parseFloat(t));
+  expect(volumes).toEqual([...volumes].sort((a, b) => b - a));
 
   // Paint with the brush: a new (drawn) lesion appears, and the edit is in the history.
   await page.getByTestId('brush-paint').click();

@@ -104,7 +104,8 @@ export function ReviewPanel(props: {
       </div>
       <table className="lesion-table" data-testid="review-lesions">
         <tbody>
-          {r.lesions.map((l) => (
+          {/* Largest first, as in the lesion list and the report. */}
+          {[...r.lesions].sort((x, y) => y.volumeMl - x.volumeMl || x.label - y.label).map((l) => (
             <tr key={l.label} className={`${l.label === props.selected ? 'selected' : ''} ${l.status === 'rejected' ? 'rejected' : ''}`} data-testid="review-lesion" data-label={l.label} data-status={l.status}>
               <td onClick={() => props.onSelectLesion(l.label)} title="Go to this lesion">
                 {l.label}
