@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useAppInfo, useStudies } from './api/context';
 import { StudyList } from './features/library/StudyList';
 import { ImportPanel } from './features/library/ImportPanel';
@@ -8,10 +8,23 @@ import { DemoButton } from './features/library/DemoButton';
 import { CompareView } from './features/compare/CompareView';
 import type { SeriesSummary, StudySummary } from '../../shared/types';
 
+/** The open series survives a reload of this window (not a new one): kept per tab, like the access token. */
+const OPEN_SERIES_KEY = 'inpaint-ct-open-series';
+
+function useOpenSeries(): [string | null, (id: string | null) => void] {
+  const [id, setId] = useState<string | null>(() => sessionStorage.getItem(OPEN_SERIES_KEY));
+  const set = useCallback((next: string | null) => {
+    if (next) sessionStorage.setItem(OPEN_SERIES_KEY, next);
+    else sessionStorage.removeItem(OPEN_SERIES_KEY);
+    setId(next);
+  }, []);
+  return [id, set];
+}
+
 export function App() {
   const { info, error: infoError } = useAppInfo();
   const { studies, loaded, error } = useStudies();
-  const [selectedSeriesId, setSelectedSeriesId] = useState<string | null>(null);
+  const [selectedSeriesId, setSelectedSeriesId] = useOpenSeries();
   const [comparing, setComparing] = useState(false);
 
   const selection = useMemo(() => {

@@ -180,6 +180,11 @@ test.describe('reading viewer', () => {
     expect(stats.brightFraction).toBeGreaterThan(0.02);
     expect(stats.std).toBeGreaterThan(40);
     await page.screenshot({ path: `${SCREENS}/viewer-mpr.png` });
+
+    // Reloading the window keeps the series open.
+    await page.reload();
+    await expect(page.getByTestId('viewport-axial')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+    await expect(page.locator(`[data-testid="series-item"][data-series-id="${seriesId}"]`)).toHaveAttribute('aria-pressed', 'true');
   });
 
   test('keyboard scrolls slices and switches window presets; the cursor reads HU', async ({ server, page }) => {
