@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect, rpc, waitJob } from '../server-fixture';
 import type { StudySummary } from '../../../src/shared/types';
+import { writeNifti } from '../../../src/main/core/io/nifti';
 
 test.describe('browser mode foundation', () => {
   test('API refuses requests without the token and answers with it', async ({ server, request }) => {
@@ -89,5 +90,25 @@ test.describe('browser mode foundation', () => {
     expect(await rpc<StudySummary[]>(server, 'studies.list', {})).toEqual([]);
     expect(readdirSync(join(server.dataDir, 'runs'))).toEqual([]);
     expect(readdirSync(join(server.dataDir, 'series'))).toEqual([]);
+  });
+
+  test('an analysis that cannot run says why in the analysis panel, not only in the job bar', async ({ freshServer: server, page }) => {
+    test.setTimeout(120_000);
+    // A CT-valued block with no skull around it: there is no brain to extract.
+    const dir = mkdtempSync(join(tmpdir(), 'ict-e2e-block-'));
+    const [nx, ny, nz] = [64, 64, 4];
+    const data = new Int16Array(nx * ny * nz).fill(-1000);
+    for (let k = 0; k < nz; k++) for (let j = 16; j < 48; j++) for (let i = 16; i < 48; i++) data[i + nx * (j + ny * k)] = 30;
+    await writeNifti({ data, dims: [nx, ny, nz], spacing: [1, 1, 5], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], intensityUnit: 'HU', meta: {}, warnings: [] }, join(dir, 'block.nii.gz'));
+    const imported = await waitJob(server, (await rpc<{ jobId: string }>(server, 'imports.start', { paths: [join(dir, 'block.nii.gz')] })).jobId);
+    expect(imported.status).toBe('succeeded');
+
+    await page.goto(server.url);
+    await page.getByTestId('series-item').click();
+    await page.getByTestId('inpainter-select').selectOption('linear');
+    await page.getByTestId('run-analysis').click();
+    const failed = page.getByTestId('analysis-failed');
+    await expect(failed).toBeVisible({ timeout: 60_000 });
+    await expect(failed).toContainText(/^The analysis did not finish: .*brain/i);
   });
 });

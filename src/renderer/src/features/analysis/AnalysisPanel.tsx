@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useApi } from '../../api/context';
+import { useApi, useJobs } from '../../api/context';
 import type { InpainterInfo, RunInfo } from '../../../../shared/types';
 import { describeDevice, type DeviceProvenance } from '../../../../shared/provenance';
 import { useInpaintingModels } from '../../api/useInpaintingModels';
@@ -61,6 +61,10 @@ export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; select
   const [preset, setPreset] = useState<'fast' | 'reference'>('fast');
   const [device, setDevice] = useState<'auto' | 'cpu' | 'webgpu' | 'cuda'>('auto');
   const [error, setError] = useState<string | null>(null);
+  // The job this panel started: its progress and, if it fails, its reason show here, where the
+  // reader pressed "Run analysis", not only in the job bar.
+  const [jobId, setJobId] = useState<string | null>(null);
+  const job = useJobs().find((j) => j.id === jobId) ?? null;
 
   const models = useInpaintingModels((preferredId) => {
     if (preferredId) setModelId((cur) => cur || preferredId);
@@ -71,7 +75,7 @@ export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; select
     setError(null);
     const inpainter: InpainterInfo = kind === 'diffusion' ? { kind: 'diffusion', modelId, preset, device } : { kind: 'classical', method: kind };
     try {
-      await api.call('analysis.start', { seriesId: props.seriesId, inpainter });
+      setJobId((await api.call('analysis.start', { seriesId: props.seriesId, inpainter })).jobId);
     } catch (e) {
       setError((e as Error).message);
     }
@@ -131,6 +135,16 @@ export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; select
       {error && (
         <div className="error-text small" role="alert">
           {error}
+        </div>
+      )}
+      {job && (job.status === 'running' || job.status === 'queued') && (
+        <div className="small muted" data-testid="analysis-progress">
+          {job.status === 'queued' ? 'Waiting for another job to finish…' : `${job.stage}${job.total ? ` ${job.done}/${job.total}` : ''}…`}
+        </div>
+      )}
+      {job && (job.status === 'failed' || job.status === 'interrupted') && (
+        <div className="error-text small" role="alert" data-testid="analysis-failed">
+          The analysis did not finish: {job.error?.message ?? job.status}
         </div>
       )}
       {props.runs.length > 0 && (
