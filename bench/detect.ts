@@ -24,7 +24,11 @@
  * `--smooth-mm S` smooths the inpainters' residuals in-plane (Gaussian sigma S mm, the reading's
  * residual smoothing) before every metric; the density baseline is left as it is.
  *
- * Run: npx tsx bench/detect.ts [--cases N] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--model ID] [--hypodense-model ID] [--full] [--smooth-mm S]
+ * `--dense-hu V[,V...]` reads every analysis with each density limit of the lesion search (HU,
+ * or `off` for every brain voxel; default the reading's 170): voxels at or above it are left out
+ * of the lesions and of the voxel metrics, as the app leaves them out.
+ *
+ * Run: npx tsx bench/detect.ts [--cases N] [--dense-hu 170,off] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--model ID] [--hypodense-model ID] [--full] [--smooth-mm S]
  * Writes bench/results/detect.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -48,10 +52,10 @@ import type { Volume } from '../src/main/core/volume';
 
 
 /** z = 3.5 against healthy scans (empirical quantiles), where the method has a reference. */
-function zReading(refs: HealthyReferenceSet): ReadingSettings {
-  const key = healthyReferenceKey(DEFAULT_READING_SETTINGS.metric, DEFAULT_READING_SETTINGS.fusion);
+function zReading(refs: HealthyReferenceSet, base: ReadingSettings): ReadingSettings {
+  const key = healthyReferenceKey(base.metric, base.fusion);
   // The references describe unsmoothed residuals only.
-  return refs.metrics[key] && !(smoothingMm > 0) ? { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'zscore', z: 3.5 } } : DEFAULT_READING_SETTINGS;
+  return refs.metrics[key] && !(smoothingMm > 0) ? { ...base, strategy: { kind: 'zscore', z: 3.5 } } : base;
 }
 const { values } = parseArgs({
   options: {
@@ -63,8 +67,12 @@ const { values } = parseArgs({
     full: { type: 'boolean', default: false },
     seed: { type: 'string', default: '5000' },
     'smooth-mm': { type: 'string', default: '0' },
+    'dense-hu': { type: 'string', default: String(DEFAULT_READING_SETTINGS.denseExclusionHu ?? 'off') },
   },
 });
+/** Density limits of the lesion search to read each analysis at ('off' = every brain voxel). */
+const denseLimits: (number | null)[] = values['dense-hu']!.split(',').map((v) => (v.trim() === 'off' ? null : Number(v)));
+if (denseLimits.some((v) => v !== null && !(v > 0))) throw new Error('--dense-hu takes HU values or off, comma-separated.');
 const smoothingMm = Number(values['smooth-mm']);
 const casesPerType = Number(values.cases);
 const types = values.types!.split(',') as LesionType[];
@@ -105,6 +113,8 @@ function densityScore(vol: Volume, brain: Uint8Array): { score: Float32Array; si
 interface Row {
   method: string;
   type: string;
+  /** The reading's density limit ('off' = every brain voxel searched). */
+  denseHu: string;
   cases: ScoredVoxels[];
   detections: LesionDetection[];
   /** At z = 3.5 against the method's healthy reference, when it has one (else the absolute cut). */
@@ -162,23 +172,28 @@ for (const type of types) {
         ({ score, signed } = densityScore(vol, brain));
       }
       const seconds = (performance.now() - t0) / 1000;
-      const region = new Uint8Array(brain.length);
-      for (let p = 0; p < region.length; p++) region[p] = brain[p] && inSlices[p] ? 1 : 0;
       // No healthy reference describes a combined residual, so the split method is read at the absolute cut only.
       const refs = m.inpainter && !m.hypodense ? await loadHealthyReferences(modelsDir(), m.inpainter) : { metrics: {} };
-      const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: region, geometry: vol };
-      const result = thresholdStudy(scored, toThresholdSettings(DEFAULT_READING_SETTINGS, refs));
-      const reading = zReading(refs);
-      const atDefault = reading === DEFAULT_READING_SETTINGS ? result : thresholdStudy(scored, toThresholdSettings(reading, refs));
-      const key = `${m.name}/${type}`;
-      const row = rows.get(key) ?? { method: m.name, type, cases: [], detections: [], defaultDetections: [], defaultCut: describeStrategy(reading.strategy), seconds: 0, slices: 0 };
-      row.cases.push({ scores: score, truth, region });
-      row.detections.push(lesionDetection(result.labels, truth, vol.dims));
-      row.defaultDetections.push(lesionDetection(atDefault.labels, truth, vol.dims));
-      row.seconds += seconds;
-      row.slices += slices.length;
-      rows.set(key, row);
-      process.stderr.write(`${type} seed ${seed} ${m.name}: ${seconds.toFixed(1)} s, ${result.lesions.length} lesions at the absolute cut, ${atDefault.lesions.length} at ${row.defaultCut}\n`);
+      for (const denseHu of denseLimits) {
+        const base: ReadingSettings = { ...DEFAULT_READING_SETTINGS, denseExclusionHu: denseHu };
+        // The voxel metrics count the voxels the reading searches: dense ones are never lesion voxels.
+        const region = new Uint8Array(brain.length);
+        for (let p = 0; p < region.length; p++) region[p] = brain[p] && inSlices[p] && !(denseHu !== null && vol.data[p] >= denseHu) ? 1 : 0;
+        const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: region, geometry: vol };
+        const result = thresholdStudy(scored, toThresholdSettings(base, refs));
+        const reading = zReading(refs, base);
+        const atDefault = reading === base ? result : thresholdStudy(scored, toThresholdSettings(reading, refs));
+        const denseLabel = denseHu === null ? 'off' : `${denseHu}`;
+        const key = `${m.name}/${type}/${denseLabel}`;
+        const row = rows.get(key) ?? { method: m.name, type, denseHu: denseLabel, cases: [], detections: [], defaultDetections: [], defaultCut: describeStrategy(reading.strategy), seconds: 0, slices: 0 };
+        row.cases.push({ scores: score, truth, region });
+        row.detections.push(lesionDetection(result.labels, truth, vol.dims));
+        row.defaultDetections.push(lesionDetection(atDefault.labels, truth, vol.dims));
+        row.seconds += seconds;
+        row.slices += slices.length;
+        rows.set(key, row);
+        process.stderr.write(`${type} seed ${seed} ${m.name}, dense ${denseLabel}: ${seconds.toFixed(1)} s, ${result.lesions.length} lesions at the absolute cut, ${atDefault.lesions.length} at ${row.defaultCut}\n`);
+      }
     }
   }
 }
@@ -191,6 +206,7 @@ for (const r of rows.values()) {
   table.push({
     method: r.method,
     type: r.type,
+    denseHu: r.denseHu,
     cases: r.cases.length,
     bestDice: +best.dice.toFixed(3),
     bestThreshold: +best.threshold.toFixed(3),
@@ -214,4 +230,4 @@ process.stdout.write(
 );
 mkdirSync('bench/results', { recursive: true });
 const model = installedManifest && methods.some((m) => m.name.startsWith('diffusion')) ? { id: installedManifest.id, version: installedManifest.version, sha256: installedManifest.sha256, preset: 'fast' } : null;
-writeFileSync(`bench/results/detect${smoothingMm > 0 ? `-smooth${smoothingMm}mm` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, firstSeed, smoothingMm, model, hypodenseModel: values['hypodense-model'] ?? null, rows: table }, null, 2));
+writeFileSync(`bench/results/detect${smoothingMm > 0 ? `-smooth${smoothingMm}mm` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, firstSeed, smoothingMm, model, hypodenseModel: values['hypodense-model'] ?? null, denseLimits: denseLimits.map((d) => d ?? 'off'), rows: table }, null, 2));

@@ -1,8 +1,9 @@
 /**
  * Healthy reference for the z-score threshold: runs the whole analysis (brain extraction,
  * preprocessing, multi-scale grid inpainting, scoring) on healthy synthetic head CTs and pools
- * their brain scores per metric and fusion, under the same brain-border erosion the default
- * reading applies, into the distribution `computeHealthyReference` stores.
+ * their brain scores per metric and fusion, under the same brain-border erosion and density
+ * limit (voxels of 170 HU or more left out) the default reading applies, into the distribution
+ * `computeHealthyReference` stores.
  *
  *   npm run calibrate -- --inpainter biharmonic [--subjects 3] [--seed 6000] [--every 2]
  *   npm run calibrate -- --inpainter diffusion --model healthy-brain-ddpm [--preset fast]
@@ -57,6 +58,7 @@ else throw new Error(`--inpainter: use diffusion or one of ${CLASSICAL_METHODS.j
 const FUSIONS: FusionMethod[] = ['max', 'mean'];
 // The reading's default restriction, exactly as toThresholdSettings builds it.
 const erosion: BorderErosion | null = DEFAULT_READING_SETTINGS.borderErosionMm > 0 ? { distance: DEFAULT_READING_SETTINGS.borderErosionMm, unit: 'mm', mode: '2d' } : null;
+const denseHu = DEFAULT_READING_SETTINGS.denseExclusionHu;
 const dir = modelsDir();
 
 const started = performance.now();
@@ -79,6 +81,9 @@ for (let s = 0; s < subjects; s++) {
     },
   });
   const region = erodeMask(analysis.brainMask, volume.dims, volume.spacing, erosion);
+  // Bone partial volume and calcifications inside the brain mask are never lesion voxels in the
+  // reading, so they do not belong in the distribution a z cut is read from either.
+  if (denseHu !== null) for (let p = 0; p < region.length; p++) if (volume.data[p] >= denseHu) region[p] = 0;
   const plane = volume.dims[0] * volume.dims[1];
   const analysed = new Uint8Array(depth);
   for (const k of analysis.recon.slices) analysed[k] = 1;
@@ -95,7 +100,7 @@ for (let s = 0; s < subjects; s++) {
       pooled.set(key, [...(pooled.get(key) ?? []), kept]);
     }
   }
-  process.stderr.write(`seed ${seed}: ${analysis.recon.slices.length} slices analysed, ${count} brain voxels after ${erosion ? `${erosion.distance} mm` : 'no'} erosion, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  process.stderr.write(`seed ${seed}: ${analysis.recon.slices.length} slices analysed, ${count} brain voxels after ${erosion ? `${erosion.distance} mm` : 'no'} erosion${denseHu !== null ? ` and without voxels of ${denseHu} HU or more` : ''}, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
 const label = inpainter.kind === 'diffusion' ? `diffusion model ${inpainter.modelId} (${inpainter.preset} preset)` : `${inpainter.method} inpainting`;
@@ -106,7 +111,7 @@ for (const [key, maps] of pooled) {
   metrics[key] = computeHealthyReference(
     maps,
     maps.map((m) => new Uint8Array(m.length).fill(1)),
-    { metric, fusion, borderErosion: erosion, source },
+    { metric, fusion, borderErosion: erosion, denseExclusionHu: denseHu, source },
   );
 }
 // Validate what is about to be written with the loader's own parser.

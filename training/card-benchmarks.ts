@@ -6,7 +6,11 @@
  *
  *   npx tsx training/card-benchmarks.ts [--model healthy-brain-ddpm] [--models-dir models]
  *       [--inpaint-quality bench/results/inpaint-quality.json] [--detect bench/results/detect.json]
- *       [--note "text under the tables"]
+ *       [--note "text under the tables"] [--baselines other-detect.json]
+ *
+ * `--baselines` takes the rows of the methods without a model (biharmonic, density) from another
+ * bench:detect run of the same cases and reading (checked), so a second model's card compares
+ * against them without analysing the cases with those methods again.
  *
  * Only model.json's card and README.md change; the ONNX file and its sha256 do not.
  */
@@ -22,6 +26,7 @@ const { values } = parseArgs({
     'models-dir': { type: 'string', default: 'models' },
     'inpaint-quality': { type: 'string', default: 'bench/results/inpaint-quality.json' },
     detect: { type: 'string', default: 'bench/results/detect.json' },
+    baselines: { type: 'string' },
     note: { type: 'string' },
   },
 });
@@ -54,6 +59,15 @@ if (quality) {
   // Per-mask samples stay in the result file; the card keeps the summary.
   const { date, seeds, slicesPerSubject, preset, model, rows } = quality;
   benchmarks.inpaintQuality = { date, seeds, slicesPerSubject, preset, model, rows };
+}
+if (detection && values.baselines) {
+  const other = JSON.parse(await readFile(values.baselines, 'utf8')) as Record<string, unknown> & { rows: { method: string }[] };
+  for (const key of ['casesPerType', 'firstSeed', 'full', 'smoothingMm', 'denseLimits'])
+    if (JSON.stringify(other[key]) !== JSON.stringify(detection[key])) throw new Error(`--baselines: ${values.baselines} differs in ${key} (${JSON.stringify(other[key])} against ${JSON.stringify(detection[key])}); it must be a run of the same cases and reading.`);
+  const own = detection.rows as { method: string }[];
+  const added = other.rows.filter((r) => !r.method.startsWith('diffusion') && !own.some((o) => o.method === r.method));
+  detection.rows = [...own, ...added];
+  detection.baselinesFrom = { date: other.date, methods: [...new Set(added.map((r) => r.method))] };
 }
 if (detection) benchmarks.detection = detection;
 if (values.note !== undefined) benchmarks.note = values.note;

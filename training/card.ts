@@ -51,7 +51,12 @@ interface BenchDetection {
   date: string;
   casesPerType: number;
   full: boolean;
-  rows: { method: string; type: string; bestDice: number; auprc: number; auroc: number; sensitivity: number; fpPerScan: number; defaultCut?: string; sensitivityDefault?: number; fpPerScanDefault?: number }[];
+  rows: { method: string; type: string; denseHu?: string; bestDice: number; auprc: number; auroc: number; sensitivity: number; fpPerScan: number; defaultCut?: string; sensitivityDefault?: number; fpPerScanDefault?: number }[];
+}
+
+/** Which brain voxels a detection row searched: all of them, or those below its density limit. */
+function searched(denseHu: string | undefined): string {
+  return denseHu === undefined || denseHu === 'off' ? 'every voxel' : `< ${denseHu} HU`;
 }
 
 function benchInpaintTable(b: BenchInpaintQuality): string[] {
@@ -76,14 +81,14 @@ function benchDetectionTable(b: BenchDetection): string[] {
   const lines = [
     `\`npm run bench:detect\`, ${b.casesPerType} synthetic case(s) per lesion type, ${b.full ? 'every slice' : 'the lesion slices ±2'} analysed; Dice at the best threshold and AUPRC/AUROC over brain voxels; lesion sensitivity and false positives per scan at the absolute cut 0.25 and at z = 3.5 against the method's healthy reference; measured ${b.date.slice(0, 10)}.`,
     '',
-    '| type | method | best Dice | AUPRC | AUROC | sens. / FP at 0.25 | second cut | sens. / FP there |',
-    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |',
+    '| type | method | voxels searched | best Dice | AUPRC | AUROC | sens. / FP at 0.25 | second cut | sens. / FP there |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |',
   ];
   const types = [...new Set(b.rows.map((r) => r.type))];
   for (const type of types)
     for (const r of b.rows.filter((x) => x.type === type))
       lines.push(
-        `| ${type} | ${r.method} | ${r.bestDice.toFixed(3)} | ${r.auprc.toFixed(3)} | ${r.auroc.toFixed(3)} | ${r.sensitivity.toFixed(2)} / ${r.fpPerScan} | ${r.defaultCut ?? ''} | ${r.sensitivityDefault === undefined ? '' : `${r.sensitivityDefault.toFixed(2)} / ${r.fpPerScanDefault}`} |`,
+        `| ${type} | ${r.method} | ${searched(r.denseHu)} | ${r.bestDice.toFixed(3)} | ${r.auprc.toFixed(3)} | ${r.auroc.toFixed(3)} | ${r.sensitivity.toFixed(2)} / ${r.fpPerScan} | ${r.defaultCut ?? ''} | ${r.sensitivityDefault === undefined ? '' : `${r.sensitivityDefault.toFixed(2)} / ${r.fpPerScanDefault}`} |`,
       );
   return lines;
 }

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 
+/** Default density limit of the lesion search: the brain extraction's bone threshold. */
+export const DENSE_EXCLUSION_HU = 170;
+
 export const readingSettingsSchema = z
   .object({
     metric: z.enum(['absolute', 'squared', 'ssim']).default('absolute'),
@@ -27,6 +30,13 @@ export const readingSettingsSchema = z
     minSizeMl: z.number().min(0).max(1000).default(0.05),
     /** Erode the brain border by this many mm before thresholding (skull partial volume). */
     borderErosionMm: z.number().min(0).max(20).default(2),
+    /**
+     * Voxels at or above this many HU are never lesion voxels (null: every voxel is searched).
+     * Acute blood is 40-100 HU; the brain mask keeps the partial volume of the inner table at
+     * the vertex and skull base and the physiological calcifications (choroid plexus, pineal),
+     * which read 170-900 HU and would otherwise be listed as hyperdense lesions.
+     */
+    denseExclusionHu: z.number().min(100).max(3000).nullable().default(DENSE_EXCLUSION_HU),
     polarity: z.enum(['any', 'split', 'hyper', 'hypo']).default('split'),
     connectivity: z.union([z.literal(6), z.literal(26)]).default(26),
     /**
@@ -51,13 +61,32 @@ export function withStoredExtent(saved: unknown): unknown {
 }
 
 /**
+ * A reading saved before the dense-voxel exclusion searched every brain voxel: it keeps that
+ * meaning (null), so a stored run or review shows the same lesions after an update. Only for
+ * readings read back from storage.
+ */
+export function withStoredDenseExclusion(saved: unknown): unknown {
+  return saved && typeof saved === 'object' && !Array.isArray(saved) && !('denseExclusionHu' in saved) ? { ...saved, denseExclusionHu: null } : saved;
+}
+
+/** Every default a stored reading predates, filled with the meaning it had when it was saved. */
+export function withStoredReadingDefaults(saved: unknown): unknown {
+  return withStoredDenseExclusion(withStoredExtent(saved));
+}
+
+/**
  * Defaults: absolute residual, max over scales, cut at 0.25 of the brain window (a repainted
  * voxel 20 HU away from the scan), lesions from 0.05 mL, a 2 mm border erosion against the
- * skull's partial volume, hyper- and hypodense voxels kept in separate lesions, and each lesion
+ * skull's partial volume, voxels of 170 HU or more (bone, calcification) left out, hyper- and hypodense voxels kept in separate lesions, and each lesion
  * outlined at half its own contrast (for the diffusion model; a new analysis with a classical
  * inpainter starts at the threshold extent, see defaultReading in core/pipeline/reading.ts).
  */
 export const DEFAULT_READING_SETTINGS: ReadingSettings = readingSettingsSchema.parse({});
+
+/** The density limit of a reading in words (readings stored before it existed searched every voxel). */
+export function describeDenseExclusion(hu: number | null | undefined): string {
+  return hu == null ? 'every brain voxel searched, bone-dense ones too' : `voxels of ${hu} HU or more (bone, calcification) left out`;
+}
 
 export function describeStrategy(s: ReadingSettings['strategy']): string {
   switch (s.kind) {

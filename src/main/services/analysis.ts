@@ -10,9 +10,8 @@ import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
 import { defaultReading, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
-import { ThresholdEngine, type ThresholdResult } from '../core/scoring/lesions';
+import { ThresholdEngine, type SearchRegion, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
-import type { BorderErosion } from '../core/scoring/distance';
 import { modelsDir } from '../paths';
 import type { RunsRepository } from '../storage/repositories/runs';
 import type { SettingsRepository } from '../storage/repositories/settings';
@@ -163,10 +162,10 @@ export class AnalysisService {
     const { engine } = this.scored(entry, reading);
     const settings = toThresholdSettings(reading, entry.references);
     const result = engine.apply(settings);
-    return this.outcome(runId, engine, result, settings.borderErosion ?? null);
+    return this.outcome(runId, engine, result, settings);
   }
 
-  private outcome(runId: string, engine: ThresholdEngine, result: ThresholdResult, erosion: BorderErosion | null): ThresholdOutcome {
+  private outcome(runId: string, engine: ThresholdEngine, result: ThresholdResult, region: SearchRegion): ThresholdOutcome {
     const count = result.lesionVoxels;
     const indices = new Uint32Array(count);
     const values = new Uint16Array(count);
@@ -186,7 +185,7 @@ export class AnalysisService {
             }
           }
     }
-    const hist = engine.histogram(64, { borderErosion: erosion });
+    const hist = engine.histogram(64, region);
     return {
       runId,
       threshold: { value: result.threshold.value, description: result.threshold.description },
@@ -205,7 +204,7 @@ export class AnalysisService {
       lesionVolumeMl: result.lesionVolumeMl,
       brainVoxels: result.brainVoxels,
       histogram: { min: hist.min, max: hist.max, binWidth: hist.binWidth, counts: hist.counts, total: hist.total },
-      quantiles: { p50: engine.quantile(0.5, erosion), p99: engine.quantile(0.99, erosion), p999: engine.quantile(0.999, erosion), max: engine.quantile(1, erosion) },
+      quantiles: { p50: engine.quantile(0.5, region), p99: engine.quantile(0.99, region), p999: engine.quantile(0.999, region), max: engine.quantile(1, region) },
       labelIndices: base64Of(indices.subarray(0, c)),
       labelValues: base64Of(values.subarray(0, c)),
       elapsedMs: result.elapsedMs,

@@ -79,6 +79,15 @@ test.describe('analysis and reading', () => {
     await page.getByTestId('smoothing').fill('0');
     await expect.poll(async () => page.getByTestId('lesion-count').innerText(), { timeout: 30_000 }).toBe(unsmoothed);
 
+    // Bone partial volume and calcifications are left out of the search by default; searching
+    // every voxel brings them back as (more) lesion volume, and the default restores the list.
+    await expect(page.getByTestId('dense-exclusion')).toHaveValue('170');
+    const excludedVolume = await volume();
+    await page.getByTestId('dense-exclusion').selectOption('off');
+    await expect.poll(volume, { timeout: 30_000 }).toBeGreaterThan(excludedVolume);
+    await page.getByTestId('dense-exclusion').selectOption('170');
+    await expect.poll(async () => page.getByTestId('lesion-count').innerText(), { timeout: 30_000 }).toBe(unsmoothed);
+
     // Clicking a lesion moves the axial slice to it.
     const row = page.getByTestId('lesion-row').last();
     await row.click();

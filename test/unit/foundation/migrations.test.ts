@@ -75,9 +75,27 @@ describe('database migrations', () => {
     v3.close();
     const db = openDatabase(file);
     const get = (key: string) => JSON.parse((db.prepare(`SELECT value_json FROM settings WHERE key = ?`).get(key) as { value_json: string }).value_json);
-    expect(get('reading:default')).toEqual({ metric: 'absolute', strategy: { kind: 'absolute', value: 0.3 }, extent: 'threshold' });
-    expect(get('reading:series:s1')).toEqual({ extent: 'half-contrast' });
+    // Readings this old also predate the density limit (migration 5): they searched every voxel.
+    expect(get('reading:default')).toEqual({ metric: 'absolute', strategy: { kind: 'absolute', value: 0.3 }, extent: 'threshold', denseExclusionHu: null });
+    expect(get('reading:series:s1')).toEqual({ extent: 'half-contrast', denseExclusionHu: null });
     expect(get('viewer:s1')).toEqual({ zoom: 2 });
+    db.close();
+  });
+
+  it('keeps readings saved before the density limit searching every voxel, and new ones as saved', () => {
+    const file = tmpDb();
+    const v4 = openDatabase(file, MIGRATIONS.filter((m) => m.version <= 4));
+    const put = v4.prepare(`INSERT INTO settings (key, value_json, updated_at) VALUES (?, ?, 'then')`);
+    put.run('reading:default', JSON.stringify({ extent: 'half-contrast', minSizeMl: 0.1 }));
+    put.run('reading:series:s2', JSON.stringify({ extent: 'threshold', denseExclusionHu: 130 }));
+    put.run('reading:series:s3', '{not json');
+    v4.close();
+    const db = openDatabase(file);
+    const raw = (key: string) => (db.prepare(`SELECT value_json FROM settings WHERE key = ?`).get(key) as { value_json: string }).value_json;
+    expect(JSON.parse(raw('reading:default'))).toEqual({ extent: 'half-contrast', minSizeMl: 0.1, denseExclusionHu: null });
+    expect(JSON.parse(raw('reading:series:s2'))).toEqual({ extent: 'threshold', denseExclusionHu: 130 });
+    // A damaged value is left for the reader to report, not rewritten.
+    expect(raw('reading:series:s3')).toBe('{not json');
     db.close();
   });
 

@@ -143,6 +143,67 @@ describe('lesion table', () => {
   });
 });
 
+describe('dense voxels left out of the lesion search', () => {
+  // A bleed (70 HU) and, apart from it, a calcification / partial-volume bone (400 HU) with a
+  // higher score: the healthy estimate cannot know where either is.
+  const dims: Vec3 = [12, 10, 4];
+  const spacing: Vec3 = [0.5, 0.5, 5];
+  const n = 12 * 10 * 4;
+  const score = new Float32Array(n).fill(0.05);
+  const signed = new Float32Array(n).fill(0.01);
+  const hu = new Float32Array(n).fill(30);
+  const brain = new Uint8Array(n).fill(1);
+  box(score, dims, [1, 1, 1], [3, 3, 2], 0.6);
+  box(signed, dims, [1, 1, 1], [3, 3, 2], 0.5);
+  box(hu, dims, [1, 1, 1], [3, 3, 2], 70);
+  box(score, dims, [8, 6, 0], [10, 8, 1], 0.9);
+  box(signed, dims, [8, 6, 0], [10, 8, 1], 0.7);
+  box(hu, dims, [8, 6, 0], [10, 8, 1], 400);
+  // One bleed voxel that partial volume with the bone pushes over the limit.
+  hu[3 + 12 * (3 + 10 * 2)] = 180;
+  const study: ScoredStudy = { score, signedResidual: signed, hu, brainMask: brain, geometry: { dims, spacing, origin: [0, 0, 0], direction: identity } };
+  const cut = { kind: 'absolute', value: 0.3 } as const;
+
+  it('lists the bone as a lesion when every voxel is searched', () => {
+    const r = thresholdStudy(study, { strategy: cut });
+    expect(r.lesions.map((l) => l.voxelCount)).toEqual([18, 18]);
+    expect(Math.max(...r.lesions.map((l) => l.meanHu!))).toBe(400);
+    expect(r.brainVoxels).toBe(n);
+  });
+
+  it('keeps only the bleed when voxels of 170 HU or more are left out, in the table, the labels and the counts', () => {
+    const engine = new ThresholdEngine(study);
+    const r = engine.apply({ strategy: cut, denseExclusionHu: 170 });
+    expect(r.lesions).toHaveLength(1);
+    expect(r.lesions[0].voxelCount).toBe(17);
+    expect(r.lesions[0].meanHu).toBe(70);
+    expect(r.labels[9 + 12 * (7 + 10 * 0)]).toBe(0);
+    expect(r.labels[3 + 12 * (3 + 10 * 2)]).toBe(0);
+    expect(r.brainVoxels).toBe(n - 19);
+    expect(engine.brainVoxelCount({ denseExclusionHu: 170 })).toBe(n - 19);
+    // The slider's histogram and bounds describe the searched voxels only: the bone's 0.9 is gone.
+    expect(engine.quantile(1, { denseExclusionHu: 170 })).toBeCloseTo(0.6, 6);
+    expect(engine.histogram(8, { denseExclusionHu: 170 }).total).toBe(n - 19);
+    expect(engine.quantile(1)).toBeCloseTo(0.9, 6);
+  });
+
+  it('keeps the outline out of dense voxels and combines with the border erosion', () => {
+    const outlined = thresholdStudy(study, { strategy: { kind: 'absolute', value: 0.55 }, denseExclusionHu: 170, extent: 'half-contrast' });
+    for (let p = 0; p < n; p++) if (hu[p] >= 170) expect(outlined.labels[p]).toBe(0);
+    const eroded = thresholdStudy(study, { strategy: cut, denseExclusionHu: 170, borderErosion: { distance: 0.5, unit: 'mm', mode: '2d' } });
+    const erodedOnly = thresholdStudy(study, { strategy: cut, borderErosion: { distance: 0.5, unit: 'mm', mode: '2d' } });
+    expect(eroded.brainVoxels).toBeLessThan(erodedOnly.brainVoxels);
+    expect(eroded.lesions.every((l) => l.meanHu! < 170)).toBe(true);
+  });
+
+  it('says why when the limit cannot be applied or leaves nothing', () => {
+    const noHu = new ThresholdEngine({ ...study, hu: null });
+    expect(() => noHu.apply({ strategy: cut, denseExclusionHu: 170 })).toThrow(/needs the CT values \(HU\)/);
+    const allDense = new ThresholdEngine({ ...study, hu: new Float32Array(n).fill(500) });
+    expect(() => allDense.apply({ strategy: cut, denseExclusionHu: 170 })).toThrow(/Leaving out voxels of 170 HU or more leaves no brain to analyse; use a higher density limit/);
+  });
+});
+
 describe('polarity', () => {
   // a bright core (hyper) touching a dark rim (hypo) in one row of voxels
   const dims: Vec3 = [8, 3, 1];

@@ -21,6 +21,7 @@ export const READING_OPTIONS = {
   z: { type: 'string' },
   'min-size-ml': { type: 'string' },
   'erode-mm': { type: 'string' },
+  'dense-hu': { type: 'string' },
   polarity: { type: 'string' },
   connectivity: { type: 'string' },
   extent: { type: 'string' },
@@ -36,6 +37,8 @@ export const READING_USAGE = `Reading options (defaults: absolute residual, max 
   --z Z                            cut at z against healthy scans (needs the model's reference)
   --min-size-ml V                  drop lesions smaller than V mL (default 0.05)
   --erode-mm V                     erode the brain border by V mm first (default 2)
+  --dense-hu V|off                 leave voxels of V HU or more (bone, calcification) out of
+                                   the lesion search (default 170); off searches every voxel
   --polarity any|split|hyper|hypo  which residual signs form lesions (default split)
   --connectivity 6|26              voxel connectivity of a lesion (default 26)
   --smooth-mm V                    smooth the residual in-plane (Gaussian sigma V mm) before the
@@ -57,6 +60,7 @@ export function readingFromArgs(values: ReadingValues, base?: ReadingSettings): 
   if (values.z !== undefined) input.strategy = { kind: 'zscore', z: requireNumber(values.z, '--z')! };
   if (values['min-size-ml'] !== undefined) input.minSizeMl = requireNumber(values['min-size-ml'], '--min-size-ml', { min: 0 });
   if (values['erode-mm'] !== undefined) input.borderErosionMm = requireNumber(values['erode-mm'], '--erode-mm', { min: 0, max: 20 });
+  if (values['dense-hu'] !== undefined) input.denseExclusionHu = values['dense-hu'].trim().toLowerCase() === 'off' ? null : requireNumber(values['dense-hu'], '--dense-hu', { min: 100, max: 3000 });
   if (values.polarity !== undefined) input.polarity = values.polarity as ReadingSettings['polarity'];
   if (values.connectivity !== undefined) input.connectivity = requireNumber(values.connectivity, '--connectivity') as 6 | 26;
   if (values['smooth-mm'] !== undefined) input.smoothingMm = requireNumber(values['smooth-mm'], '--smooth-mm', { min: 0, max: 10 });

@@ -51,6 +51,7 @@ export function toThresholdSettings(reading: ReadingSettings, references: Health
     connectivity: reading.connectivity,
     polarity: reading.polarity,
     borderErosion: reading.borderErosionMm > 0 ? { distance: reading.borderErosionMm, unit: 'mm', mode: '2d' } : null,
+    denseExclusionHu: reading.denseExclusionHu,
     extent: reading.extent,
   };
 }

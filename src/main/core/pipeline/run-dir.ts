@@ -21,7 +21,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
-import { withStoredExtent, type ReadingSettings } from '../../../shared/analysis';
+import { withStoredReadingDefaults, type ReadingSettings } from '../../../shared/analysis';
 import { readNifti, writeNifti } from '../io/nifti';
 import { outputGrid, type PreprocessTransform } from '../preprocess/geometry';
 import { withData, type Volume } from '../volume';
@@ -155,7 +155,7 @@ export async function loadRunDir(dir: string): Promise<LoadedRun> {
     throw new AppError('UNSUPPORTED_FORMAT', `The run.json in "${dir}" is damaged.`);
   }
   if (record.format !== 'inpaint-ct-run') throw new AppError('UNSUPPORTED_FORMAT', `The run.json in "${dir}" was not written by Inpaint CT.`);
-  record.reading = withStoredExtent(record.reading) as ReadingSettings;
+  record.reading = withStoredReadingDefaults(record.reading) as ReadingSettings;
   const volume = await readNifti(join(dir, 'ct.nii.gz'));
   volume.intensityUnit = 'HU';
   const brainMask = await readMask(join(dir, 'brain-mask.nii.gz'));

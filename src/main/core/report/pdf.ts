@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
-import { describeStrategy } from '../../../shared/analysis';
+import { describeDenseExclusion, describeStrategy } from '../../../shared/analysis';
 import { AppError } from '../../../shared/errors';
 import { describeDevice } from '../../../shared/provenance';
 import { projectRoot } from '../../paths';
@@ -311,7 +311,7 @@ function drawSummary(L: Layout, r: CaseReport): void {
   const reading = r.run.reading;
   L.y +=
     L.text(
-      `Threshold: ${r.run.threshold.description}  ·  lesions from ${reading.minSizeMl} mL  ·  ${reading.metric} residual, ${reading.fusion} fusion  ·  brain border eroded ${reading.borderErosionMm} mm${smoothingText(reading.smoothingMm, '  ·  ')}  ·  ${extentText(reading.extent)}`,
+      `Threshold: ${r.run.threshold.description}  ·  lesions from ${reading.minSizeMl} mL  ·  ${reading.metric} residual, ${reading.fusion} fusion  ·  brain border eroded ${reading.borderErosionMm} mm  ·  ${describeDenseExclusion(reading.denseExclusionHu)}${smoothingText(reading.smoothingMm, '  ·  ')}  ·  ${extentText(reading.extent)}`,
       MARGIN_X,
       L.y,
       { size: 7.5, colour: C.muted },
@@ -653,7 +653,7 @@ function drawProvenance(L: Layout, r: CaseReport): void {
     ['Threshold', reading.strategy.kind === 'absolute' ? r.run.threshold.description : `${describeStrategy(reading.strategy)}: ${r.run.threshold.description}`],
     [
       'Reading settings',
-      `${reading.metric} residual · ${reading.fusion} fusion${reading.weights ? ` (weights ${reading.weights.join(', ')})` : ''} · minimum lesion ${reading.minSizeMl} mL · border erosion ${reading.borderErosionMm} mm · polarity ${reading.polarity} · ${reading.connectivity}-connected${smoothingText(reading.smoothingMm, ' · ')} · ${extentText(reading.extent)}`,
+      `${reading.metric} residual · ${reading.fusion} fusion${reading.weights ? ` (weights ${reading.weights.join(', ')})` : ''} · minimum lesion ${reading.minSizeMl} mL · border erosion ${reading.borderErosionMm} mm · ${describeDenseExclusion(reading.denseExclusionHu)} · polarity ${reading.polarity} · ${reading.connectivity}-connected${smoothingText(reading.smoothingMm, ' · ')} · ${extentText(reading.extent)}`,
     ],
     ['Timings', `brain mask ${formatSeconds(t.brainMask)} · preprocessing ${formatSeconds(t.preprocess)} · inpainting ${formatSeconds(t.inpaint)} · total ${formatSeconds(t.total)}`],
     ['Host', `${p.host.platform} ${p.host.arch} · ${p.host.cpu} · ${p.host.cores} cores`],

@@ -74,6 +74,11 @@ export interface ThresholdSettings {
   /** Brain border erosion applied before thresholding (default none). */
   borderErosion?: BorderErosion | null;
   /**
+   * Voxels at or above this many HU are left out of the lesion search (default none): bone and
+   * calcification are denser than any blood. Needs the study's HU volume.
+   */
+  denseExclusionHu?: number | null;
+  /**
    * How a lesion's sign is decided: 'residual' (default) by its mean signed residual (brighter
    * or darker than the healthy reconstruction at the same place); 'hu' by its mean HU against
    * the median HU of the (eroded) brain. Falls back to the other when its volume is missing.
@@ -89,6 +94,9 @@ export interface ThresholdSettings {
   histogramBins?: number;
 }
 
+/** The brain voxels a threshold searches: the brain mask, eroded at its border, without dense voxels. */
+export type SearchRegion = Pick<ThresholdSettings, 'borderErosion' | 'denseExclusionHu'>;
+
 export interface ThresholdResult {
   threshold: ResolvedThreshold;
   /**
@@ -98,7 +106,7 @@ export interface ThresholdResult {
   labels: Int32Array;
   /** Largest first. */
   lesions: Lesion[];
-  /** Brain voxels scored (after erosion). */
+  /** Brain voxels searched (after erosion and the dense-voxel exclusion). */
   brainVoxels: number;
   /** Voxels at or above the threshold (after polarity), before the size filter. */
   candidateVoxels: number;
@@ -331,20 +339,20 @@ export class ThresholdEngine {
     options.onProgress?.({ stage: 'threshold-index', done: 1, total: 1 });
   }
 
-  /** Brain voxels (after the given erosion). */
-  brainVoxelCount(borderErosion?: BorderErosion | null): number {
-    return this.indexFor(borderErosion).scores.length;
+  /** Brain voxels searched for lesions (after the given erosion and dense-voxel exclusion). */
+  brainVoxelCount(region: SearchRegion = {}): number {
+    return this.indexFor(region).scores.length;
   }
 
-  /** Quantile (q in [0, 1]) of the brain scores, e.g. for slider bounds. */
-  quantile(q: number, borderErosion?: BorderErosion | null): number {
-    return resolveThreshold({ kind: 'percentile', percentile: 100 * q }, this.indexFor(borderErosion).scores).value;
+  /** Quantile (q in [0, 1]) of the searched brain scores, e.g. for slider bounds. */
+  quantile(q: number, region: SearchRegion = {}): number {
+    return resolveThreshold({ kind: 'percentile', percentile: 100 * q }, this.indexFor(region).scores).value;
   }
 
-  /** Histogram of the brain scores over [min, max] (default: the scores' own range). */
-  histogram(bins = 64, options: { range?: [number, number]; borderErosion?: BorderErosion | null } = {}): ScoreHistogram {
+  /** Histogram of the searched brain scores over [min, max] (default: the scores' own range). */
+  histogram(bins = 64, options: SearchRegion & { range?: [number, number] } = {}): ScoreHistogram {
     if (!(Number.isInteger(bins) && bins >= 1 && bins <= 100_000)) throw new AppError('BAD_REQUEST', `The histogram needs between 1 and 100000 bins; got ${bins}.`);
-    const desc = this.indexFor(options.borderErosion).scores;
+    const desc = this.indexFor(options).scores;
     const total = desc.length;
     const [min, requestedMax] = options.range ?? [desc[total - 1], desc[0]];
     if (!(Number.isFinite(min) && Number.isFinite(requestedMax) && requestedMax >= min)) throw new AppError('BAD_REQUEST', 'The histogram range must be two finite numbers, low then high.');
@@ -368,8 +376,8 @@ export class ThresholdEngine {
    * job right after scoring), so that thresholds down to `downToPercentile` of the brain
    * scores (default 0: every threshold) answer without construction work.
    */
-  prepare(settings: Pick<ThresholdSettings, 'borderErosion' | 'connectivity' | 'polarity' | 'signBy'>, downToPercentile = 0): void {
-    const index = this.indexFor(settings.borderErosion);
+  prepare(settings: Pick<ThresholdSettings, 'borderErosion' | 'denseExclusionHu' | 'connectivity' | 'polarity' | 'signBy'>, downToPercentile = 0): void {
+    const index = this.indexFor(settings);
     const { index: sub, tree } = this.treeFor(index, checkConnectivity(settings.connectivity ?? 26), settings.polarity ?? 'any');
     const cut = resolveThreshold({ kind: 'percentile', percentile: downToPercentile }, index.scores).value;
     tree.extendTo(countAtLeast(sub.scores, cut));
@@ -378,7 +386,7 @@ export class ThresholdEngine {
 
   apply(settings: ThresholdSettings): ThresholdResult {
     const started = performance.now();
-    const index = this.indexFor(settings.borderErosion);
+    const index = this.indexFor(settings);
     const threshold = resolveThreshold(settings.strategy, index.scores);
     const connectivity = checkConnectivity(settings.connectivity ?? 26);
     const polarity = settings.polarity ?? 'any';
@@ -490,7 +498,7 @@ export class ThresholdEngine {
       lesionVolumeMl: lesionVoxels * this.voxelMl,
       droppedComponents: dropped,
       method,
-      ...(settings.histogramBins ? { histogram: this.histogram(settings.histogramBins, { borderErosion: settings.borderErosion }) } : {}),
+      ...(settings.histogramBins ? { histogram: this.histogram(settings.histogramBins, settings) } : {}),
       elapsedMs: performance.now() - started,
     };
   }
@@ -700,21 +708,41 @@ export class ThresholdEngine {
     return bytes;
   }
 
-  private indexFor(erosion: BorderErosion | null | undefined): ScoreIndex {
-    const key = erosionKey(erosion);
+  private indexFor(region: SearchRegion): ScoreIndex {
+    const erosion = region.borderErosion ?? null;
+    const dense = region.denseExclusionHu ?? null;
+    const erosionPart = erosionKey(erosion);
+    const key = dense === null ? erosionPart : `${erosionPart}|hu<${dense}`;
     const cached = lruGet(this.indices, key);
     if (cached) return cached;
-    const e = erosion as BorderErosion;
-    if (!(e.unit === 'mm' || e.unit === 'px') || !(e.mode === '2d' || e.mode === '3d') || !Number.isFinite(e.distance)) {
-      throw new AppError('BAD_REQUEST', 'The border erosion needs a distance, a unit (mm or px) and a mode (2d or 3d).');
-    }
-    const dist = this.distanceByRank(e);
-    const limit = erosionLimit(e);
     const base = this.base;
+    let keepRank: (r: number) => boolean = () => true;
+    if (erosion && erosionPart !== 'none') {
+      const e = erosion;
+      if (!(e.unit === 'mm' || e.unit === 'px') || !(e.mode === '2d' || e.mode === '3d') || !Number.isFinite(e.distance)) {
+        throw new AppError('BAD_REQUEST', 'The border erosion needs a distance, a unit (mm or px) and a mode (2d or 3d).');
+      }
+      const dist = this.distanceByRank(e);
+      const limit = erosionLimit(e);
+      keepRank = (r) => dist[r] > limit;
+    }
+    if (dense !== null) {
+      if (!Number.isFinite(dense)) throw new AppError('BAD_REQUEST', `The density above which voxels are left out must be a number of HU; got ${dense}.`);
+      const hu = base.hu;
+      if (!hu) throw new AppError('BAD_REQUEST', 'Leaving out bone-dense voxels needs the CT values (HU), which this study does not have; turn the dense-voxel exclusion off.');
+      const inEroded = keepRank;
+      keepRank = (r) => inEroded(r) && hu[r] < dense;
+    }
     let kept = 0;
-    for (let r = 0; r < dist.length; r++) if (dist[r] > limit) kept++;
-    if (kept === 0) throw new AppError('NO_BRAIN', `Eroding the brain border by ${e.distance} ${e.unit} leaves no brain to analyse; use a smaller erosion.`);
-    const index = filterIndex(base, key, (r) => dist[r] > limit, kept);
+    for (let r = 0; r < base.order.length; r++) if (keepRank(r)) kept++;
+    if (kept === 0) {
+      const eroded = erosionPart !== 'none' && erosion;
+      const causes = [eroded ? `Eroding the brain border by ${eroded.distance} ${eroded.unit}` : '', dense !== null ? `leaving out voxels of ${dense} HU or more` : ''].filter(Boolean);
+      const cause = causes.join(' and ');
+      const advice = [eroded ? 'a smaller erosion' : '', dense !== null ? 'a higher density limit' : ''].filter(Boolean).join(' or ');
+      throw new AppError('NO_BRAIN', `${cause[0].toUpperCase()}${cause.slice(1)} leaves no brain to analyse; use ${advice}.`);
+    }
+    const index = filterIndex(base, key, keepRank, kept);
     lruSet(this.indices, key, index, MAX_CACHED_INDICES);
     if (!this.indices.has('none')) this.indices.set('none', base);
     return index;

@@ -26,6 +26,8 @@ const healthyReferenceSchema = z
     fusion: z.string().min(1),
     /** The brain border erosion the scores were restricted with; thresholds are only comparable under the same erosion. */
     borderErosion: erosionSchema.nullable().default(null),
+    /** Voxels at or above this HU were left out (bone, calcification); null: every brain voxel (references calibrated before the limit existed). */
+    denseExclusionHu: z.number().nullable().default(null),
     scans: z.number().int().positive(),
     voxels: z.number().int().positive(),
     mean: z.number(),
@@ -109,6 +111,8 @@ export interface HealthyReferenceOptions {
   fusion: string;
   /** The erosion already applied to `brainMasks`, recorded so thresholds are used under the same restriction. */
   borderErosion?: BorderErosion | null;
+  /** The density limit already applied to `brainMasks`, recorded for the same reason. */
+  denseExclusionHu?: number | null;
   probabilities?: readonly number[];
   source?: string;
 }
@@ -150,6 +154,7 @@ export function computeHealthyReference(scoreMaps: readonly ArrayLike<number>[],
     metric: options.metric,
     fusion: options.fusion,
     borderErosion: options.borderErosion && options.borderErosion.distance > 0 ? { ...options.borderErosion } : null,
+    denseExclusionHu: options.denseExclusionHu ?? null,
     scans: scoreMaps.length,
     voxels: total,
     mean,

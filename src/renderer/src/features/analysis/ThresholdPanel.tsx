@@ -1,5 +1,5 @@
 import type { ReadingSettings } from '../../../../shared/analysis';
-import { describeStrategy } from '../../../../shared/analysis';
+import { DENSE_EXCLUSION_HU, describeStrategy } from '../../../../shared/analysis';
 import type { ThresholdOutcome } from '../../../../shared/types';
 
 type Strategy = ReadingSettings['strategy'];
@@ -48,6 +48,12 @@ function withValue(strategy: Strategy, value: number): Strategy {
     case 'zscore':
       return { kind: 'zscore', z: value };
   }
+}
+
+/** Density limits offered, plus the reading's own when it was set elsewhere (CLI, a saved reading). */
+function denseChoices(current: number | null): (number | null)[] {
+  const offered: (number | null)[] = [DENSE_EXCLUSION_HU, 130, 100, null];
+  return offered.includes(current) ? offered : [current, ...offered];
 }
 
 const DEFAULT_FOR: Record<Strategy['kind'], Strategy> = {
@@ -124,6 +130,21 @@ export function ThresholdPanel(props: {
         <span>
           <input id="erode" type="number" min={0} max={20} step={0.5} value={reading.borderErosionMm} onChange={(e) => set({ borderErosionMm: Math.min(20, Math.max(0, Number(e.target.value) || 0)) })} style={{ width: 70 }} /> mm
         </span>
+        <label htmlFor="dense" title="Bone at the vertex and skull base and physiological calcifications (choroid plexus, pineal) lie inside the brain mask and differ from any healthy estimate; acute blood is 40-100 HU. Voxels at or above this density are never lesion voxels.">
+          Dense voxels
+        </label>
+        <select
+          id="dense"
+          data-testid="dense-exclusion"
+          value={reading.denseExclusionHu === null ? 'off' : String(reading.denseExclusionHu)}
+          onChange={(e) => set({ denseExclusionHu: e.target.value === 'off' ? null : Number(e.target.value) })}
+        >
+          {denseChoices(reading.denseExclusionHu).map((hu) => (
+            <option key={hu} value={hu === null ? 'off' : String(hu)}>
+              {hu === null ? 'Searched too' : `Left out from ${hu} HU${hu === DENSE_EXCLUSION_HU ? ' (bone)' : ''}`}
+            </option>
+          ))}
+        </select>
         <label htmlFor="smoothing" title="Averages the difference from the healthy estimate over a few millimetres before the cut: the estimate's pixel noise cancels, a faint extended lesion (infarct, oedema, mass) does not. Small bright lesions lose some contrast. z-score cuts need 0.">
           Residual smoothing
         </label>
