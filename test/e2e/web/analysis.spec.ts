@@ -67,6 +67,11 @@ test.describe('analysis and reading', () => {
     // The same lesions outlined at half their contrast (the diffusion default) are at least as
     // large as at the threshold; residual smoothing rescored the scan and changes the list.
     const volume = async () => Number((await page.getByTestId('lesion-count').innerText()).split(' · ')[1].split(' ')[0]);
+    // The lesion settings are folded under a line that says what they are.
+    const settings = page.getByTestId('reading-settings');
+    await expect(settings.locator('summary')).toHaveText(/from 0\.05 mL · border 2 mm · < 170 HU · half-contrast outline/);
+    await expect(page.getByTestId('extent')).toBeHidden();
+    await settings.locator('summary').click();
     await expect(page.getByTestId('extent')).toHaveValue('half-contrast');
     const outlined = await volume();
     await page.getByTestId('extent').selectOption('threshold');

@@ -121,62 +121,69 @@ export function ThresholdPanel(props: {
         {props.busy ? ' …' : ''}
       </div>
       {outcome && <Histogram outcome={outcome} />}
-      <div className="form-grid">
-        <label htmlFor="minsize">Min. lesion size</label>
-        <span>
-          <input id="minsize" type="number" min={0} step={0.01} value={reading.minSizeMl} onChange={(e) => set({ minSizeMl: Math.max(0, Number(e.target.value) || 0) })} style={{ width: 70 }} /> mL
-        </span>
-        <label htmlFor="erode">Border erosion</label>
-        <span>
-          <input id="erode" type="number" min={0} max={20} step={0.5} value={reading.borderErosionMm} onChange={(e) => set({ borderErosionMm: Math.min(20, Math.max(0, Number(e.target.value) || 0)) })} style={{ width: 70 }} /> mm
-        </span>
-        <label htmlFor="dense" title="Bone at the vertex and skull base and physiological calcifications (choroid plexus, pineal) lie inside the brain mask and differ from any healthy estimate; acute blood is 40-100 HU. Voxels at or above this density are never lesion voxels.">
-          Dense voxels
-        </label>
-        <select
-          id="dense"
-          data-testid="dense-exclusion"
-          value={reading.denseExclusionHu === null ? 'off' : String(reading.denseExclusionHu)}
-          onChange={(e) => set({ denseExclusionHu: e.target.value === 'off' ? null : Number(e.target.value) })}
-        >
-          {denseChoices(reading.denseExclusionHu).map((hu) => (
-            <option key={hu} value={hu === null ? 'off' : String(hu)}>
-              {hu === null ? 'Searched too' : `Left out from ${hu} HU${hu === DENSE_EXCLUSION_HU ? ' (bone)' : ''}`}
-            </option>
-          ))}
-        </select>
-        <label htmlFor="smoothing" title="Averages the difference from the healthy estimate over a few millimetres before the cut: the estimate's pixel noise cancels, a faint extended lesion (infarct, oedema, mass) does not. Small bright lesions lose some contrast. z-score cuts need 0.">
-          Residual smoothing
-        </label>
-        <span>
-          <input
-            id="smoothing"
-            data-testid="smoothing"
-            type="number"
-            min={0}
-            max={10}
-            step={0.5}
-            value={reading.smoothingMm}
-            onChange={(e) => set({ smoothingMm: Math.min(10, Math.max(0, Number(e.target.value) || 0)) })}
-            style={{ width: 70 }}
-          />{' '}
-          mm
-        </span>
-        <label htmlFor="polarity">Lesions from</label>
-        <select id="polarity" value={reading.polarity} onChange={(e) => set({ polarity: e.target.value as ReadingSettings['polarity'] })}>
-          <option value="split">Hyper- and hypodense apart</option>
-          <option value="any">Any sign together</option>
-          <option value="hyper">Hyperdense only</option>
-          <option value="hypo">Hypodense only</option>
-        </select>
-        <label htmlFor="extent" title="The threshold finds lesions. Half-contrast then outlines each one where its difference from the healthy estimate falls to half of its own typical value, so its volume does not depend on the threshold or on how dense it is.">
-          Lesion outline
-        </label>
-        <select id="extent" data-testid="extent" value={reading.extent} onChange={(e) => set({ extent: e.target.value as ReadingSettings['extent'] })}>
-          <option value="half-contrast">At half its own contrast</option>
-          <option value="threshold">At the threshold</option>
-        </select>
-      </div>
+      {/* Set once per study or as a default, so folded: the lesion list stays in view beneath. */}
+      <details className="reading-settings" data-testid="reading-settings">
+        <summary className="small">
+          Lesion settings: from {reading.minSizeMl} mL · border {reading.borderErosionMm} mm · {reading.denseExclusionHu === null ? 'dense voxels searched' : `< ${reading.denseExclusionHu} HU`}
+          {reading.smoothingMm > 0 ? ` · smoothed ${reading.smoothingMm} mm` : ''} · {reading.extent === 'half-contrast' ? 'half-contrast outline' : 'outline at the cut'}
+        </summary>
+        <div className="form-grid">
+          <label htmlFor="minsize">Min. lesion size</label>
+          <span>
+            <input id="minsize" type="number" min={0} step={0.01} value={reading.minSizeMl} onChange={(e) => set({ minSizeMl: Math.max(0, Number(e.target.value) || 0) })} style={{ width: 70 }} /> mL
+          </span>
+          <label htmlFor="erode">Border erosion</label>
+          <span>
+            <input id="erode" type="number" min={0} max={20} step={0.5} value={reading.borderErosionMm} onChange={(e) => set({ borderErosionMm: Math.min(20, Math.max(0, Number(e.target.value) || 0)) })} style={{ width: 70 }} /> mm
+          </span>
+          <label htmlFor="dense" title="Bone at the vertex and skull base and physiological calcifications (choroid plexus, pineal) lie inside the brain mask and differ from any healthy estimate; acute blood is 40-100 HU. Voxels at or above this density are never lesion voxels.">
+            Dense voxels
+          </label>
+          <select
+            id="dense"
+            data-testid="dense-exclusion"
+            value={reading.denseExclusionHu === null ? 'off' : String(reading.denseExclusionHu)}
+            onChange={(e) => set({ denseExclusionHu: e.target.value === 'off' ? null : Number(e.target.value) })}
+          >
+            {denseChoices(reading.denseExclusionHu).map((hu) => (
+              <option key={hu} value={hu === null ? 'off' : String(hu)}>
+                {hu === null ? 'Searched too' : `Left out from ${hu} HU${hu === DENSE_EXCLUSION_HU ? ' (bone)' : ''}`}
+              </option>
+            ))}
+          </select>
+          <label htmlFor="smoothing" title="Averages the difference from the healthy estimate over a few millimetres before the cut: the estimate's pixel noise cancels, a faint extended lesion (infarct, oedema, mass) does not. Small bright lesions lose some contrast. z-score cuts need 0.">
+            Residual smoothing
+          </label>
+          <span>
+            <input
+              id="smoothing"
+              data-testid="smoothing"
+              type="number"
+              min={0}
+              max={10}
+              step={0.5}
+              value={reading.smoothingMm}
+              onChange={(e) => set({ smoothingMm: Math.min(10, Math.max(0, Number(e.target.value) || 0)) })}
+              style={{ width: 70 }}
+            />{' '}
+            mm
+          </span>
+          <label htmlFor="polarity">Lesions from</label>
+          <select id="polarity" value={reading.polarity} onChange={(e) => set({ polarity: e.target.value as ReadingSettings['polarity'] })}>
+            <option value="split">Hyper- and hypodense apart</option>
+            <option value="any">Any sign together</option>
+            <option value="hyper">Hyperdense only</option>
+            <option value="hypo">Hypodense only</option>
+          </select>
+          <label htmlFor="extent" title="The threshold finds lesions. Half-contrast then outlines each one where its difference from the healthy estimate falls to half of its own typical value, so its volume does not depend on the threshold or on how dense it is.">
+            Lesion outline
+          </label>
+          <select id="extent" data-testid="extent" value={reading.extent} onChange={(e) => set({ extent: e.target.value as ReadingSettings['extent'] })}>
+            <option value="half-contrast">At half its own contrast</option>
+            <option value="threshold">At the threshold</option>
+          </select>
+        </div>
+      </details>
       {props.error && (
         <div className="error-text small" role="alert">
           {props.error}
