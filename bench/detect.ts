@@ -174,12 +174,15 @@ for (const type of types) {
       const seconds = (performance.now() - t0) / 1000;
       // No healthy reference describes a combined residual, so the split method is read at the absolute cut only.
       const refs = m.inpainter && !m.hypodense ? await loadHealthyReferences(modelsDir(), m.inpainter) : { metrics: {} };
+      const analysed = new Uint8Array(brain.length);
+      for (let p = 0; p < analysed.length; p++) analysed[p] = brain[p] && inSlices[p] ? 1 : 0;
       for (const denseHu of denseLimits) {
         const base: ReadingSettings = { ...DEFAULT_READING_SETTINGS, denseExclusionHu: denseHu };
-        // The voxel metrics count the voxels the reading searches: dense ones are never lesion voxels.
+        // The engine leaves the dense voxels out as the app does (and erodes around them); the
+        // voxel metrics count the brain voxels it does not leave out.
         const region = new Uint8Array(brain.length);
-        for (let p = 0; p < region.length; p++) region[p] = brain[p] && inSlices[p] && !(denseHu !== null && vol.data[p] >= denseHu) ? 1 : 0;
-        const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: region, geometry: vol };
+        for (let p = 0; p < region.length; p++) region[p] = analysed[p] && !(denseHu !== null && vol.data[p] >= denseHu) ? 1 : 0;
+        const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: analysed, geometry: vol };
         const result = thresholdStudy(scored, toThresholdSettings(base, refs));
         const reading = zReading(refs, base);
         const atDefault = reading === base ? result : thresholdStudy(scored, toThresholdSettings(reading, refs));

@@ -80,10 +80,11 @@ for (let s = 0; s < subjects; s++) {
       if (p.total && p.done === p.total) process.stderr.write(`  ${p.stage}: ${p.done}/${p.total}\n`);
     },
   });
-  const region = erodeMask(analysis.brainMask, volume.dims, volume.spacing, erosion);
   // Bone partial volume and calcifications inside the brain mask are never lesion voxels in the
-  // reading, so they do not belong in the distribution a z cut is read from either.
-  if (denseHu !== null) for (let p = 0; p < region.length; p++) if (volume.data[p] >= denseHu) region[p] = 0;
+  // reading (which erodes around them as around the mask's edge), so they do not belong in the
+  // distribution a z cut is read from either: the same region as the threshold engine's.
+  const brain = Uint8Array.from(analysis.brainMask, (b, p) => (b && !(denseHu !== null && volume.data[p] >= denseHu) ? 1 : 0));
+  const region = erodeMask(brain, volume.dims, volume.spacing, erosion);
   const plane = volume.dims[0] * volume.dims[1];
   const analysed = new Uint8Array(depth);
   for (const k of analysis.recon.slices) analysed[k] = 1;

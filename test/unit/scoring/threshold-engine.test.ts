@@ -196,6 +196,26 @@ describe('dense voxels left out of the lesion search', () => {
     expect(eroded.lesions.every((l) => l.meanHu! < 170)).toBe(true);
   });
 
+  it('erodes around dense voxels as around the brain edge: their partial-volume rim is not searched', () => {
+    // A calcification (one 400 HU voxel) inside healthy brain, with a bright rim of partial volume
+    // below the limit scoring like a lesion.
+    const rimStudy: ScoredStudy = { ...study, score: new Float32Array(n).fill(0.05), signedResidual: new Float32Array(n).fill(0.01), hu: new Float32Array(n).fill(30) };
+    const at = (i: number, j: number, k: number) => i + 12 * (j + 10 * k);
+    (rimStudy.hu as Float32Array)[at(6, 5, 2)] = 400;
+    for (const [di, dj] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
+      (rimStudy.score as Float32Array)[at(6 + di, 5 + dj, 2)] = 0.8;
+      (rimStudy.signedResidual as Float32Array)[at(6 + di, 5 + dj, 2)] = 0.6;
+      (rimStudy.hu as Float32Array)[at(6 + di, 5 + dj, 2)] = 120;
+    }
+    const erosion = { distance: 0.5, unit: 'mm', mode: '2d' } as const;
+    const rimAsLesion = thresholdStudy(rimStudy, { strategy: cut, borderErosion: erosion });
+    expect(rimAsLesion.lesions.map((l) => l.voxelCount)).toEqual([4]);
+    const withLimit = thresholdStudy(rimStudy, { strategy: cut, borderErosion: erosion, denseExclusionHu: 170 });
+    expect(withLimit.lesions).toEqual([]);
+    // Without an erosion only the dense voxel itself is left out; the rim stays a lesion.
+    expect(thresholdStudy(rimStudy, { strategy: cut, denseExclusionHu: 170 }).lesions.map((l) => l.voxelCount)).toEqual([4]);
+  });
+
   it('says why when the limit cannot be applied or leaves nothing', () => {
     const noHu = new ThresholdEngine({ ...study, hu: null });
     expect(() => noHu.apply({ strategy: cut, denseExclusionHu: 170 })).toThrow(/needs the CT values \(HU\)/);

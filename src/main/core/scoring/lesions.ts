@@ -75,7 +75,8 @@ export interface ThresholdSettings {
   borderErosion?: BorderErosion | null;
   /**
    * Voxels at or above this many HU are left out of the lesion search (default none): bone and
-   * calcification are denser than any blood. Needs the study's HU volume.
+   * calcification are denser than any blood. They count as outside the brain for the border
+   * erosion too, which keeps lesions off their partial-volume rim. Needs the study's HU volume.
    */
   denseExclusionHu?: number | null;
   /**
@@ -716,20 +717,22 @@ export class ThresholdEngine {
     const cached = lruGet(this.indices, key);
     if (cached) return cached;
     const base = this.base;
+    if (dense !== null) {
+      if (!Number.isFinite(dense)) throw new AppError('BAD_REQUEST', `The density above which voxels are left out must be a number of HU; got ${dense}.`);
+      if (!base.hu) throw new AppError('BAD_REQUEST', 'Leaving out bone-dense voxels needs the CT values (HU), which this study does not have; turn the dense-voxel exclusion off.');
+    }
     let keepRank: (r: number) => boolean = () => true;
     if (erosion && erosionPart !== 'none') {
       const e = erosion;
       if (!(e.unit === 'mm' || e.unit === 'px') || !(e.mode === '2d' || e.mode === '3d') || !Number.isFinite(e.distance)) {
         throw new AppError('BAD_REQUEST', 'The border erosion needs a distance, a unit (mm or px) and a mode (2d or 3d).');
       }
-      const dist = this.distanceByRank(e);
+      const dist = this.distanceByRank(e, dense);
       const limit = erosionLimit(e);
       keepRank = (r) => dist[r] > limit;
     }
     if (dense !== null) {
-      if (!Number.isFinite(dense)) throw new AppError('BAD_REQUEST', `The density above which voxels are left out must be a number of HU; got ${dense}.`);
-      const hu = base.hu;
-      if (!hu) throw new AppError('BAD_REQUEST', 'Leaving out bone-dense voxels needs the CT values (HU), which this study does not have; turn the dense-voxel exclusion off.');
+      const hu = base.hu!;
       const inEroded = keepRank;
       keepRank = (r) => inEroded(r) && hu[r] < dense;
     }
@@ -748,12 +751,24 @@ export class ThresholdEngine {
     return index;
   }
 
-  /** Border distance of each base-index voxel (mm or px), computed once per unit and mode. */
-  private distanceByRank(e: BorderErosion): Float32Array {
-    const key = `${e.mode}:${e.unit}`;
+  /**
+   * Border distance of each base-index voxel (mm or px), computed once per unit, mode and density
+   * limit. With a limit, the dense voxels count as outside the brain: they are skull (partial
+   * volume at the skull base and vertex) or calcification, and the erosion keeps lesions off their
+   * rim of partial volume below the limit as it keeps them off the mask's own edge.
+   */
+  private distanceByRank(e: BorderErosion, dense: number | null): Float32Array {
+    const key = `${e.mode}:${e.unit}${dense === null ? '' : `|hu<${dense}`}`;
     const cached = this.distances.get(key);
     if (cached) return cached;
-    const full = borderDistance(this.brainMask, this.dims, this.spacing, e);
+    let brain: ArrayLike<number> = this.brainMask;
+    if (dense !== null) {
+      const hu = this.inputs.hu!;
+      const without = new Uint8Array(this.brainMask.length);
+      for (let p = 0; p < without.length; p++) without[p] = this.brainMask[p] > 0 && hu[p] < dense ? 1 : 0;
+      brain = without;
+    }
+    const full = borderDistance(brain, this.dims, this.spacing, e);
     const order = this.base.order;
     const byRank = new Float32Array(order.length);
     for (let r = 0; r < order.length; r++) byRank[r] = full[order[r]];
