@@ -42,7 +42,7 @@ import { healthyReferenceKey, type HealthyReferenceSet } from '../src/main/core/
 import type { ReadingSettings } from '../src/shared/analysis';
 import { describeStrategy } from '../src/shared/analysis';
 import { DEFAULT_READING_SETTINGS } from '../src/shared/analysis';
-import { thresholdStudy } from '../src/main/core/scoring/lesions';
+import { thresholdStudy, withoutDenseVoxels } from '../src/main/core/scoring/lesions';
 import { averagePrecision, bestThresholdDice, lesionDetection, pixelAuroc, summarizeDetection, type LesionDetection, type ScoredVoxels } from '../src/main/core/metrics/index';
 import { classicalBrainMask } from '../src/main/core/preprocess/brain-mask';
 import { listModels } from '../src/main/core/inpaint/model';
@@ -180,8 +180,7 @@ for (const type of types) {
         const base: ReadingSettings = { ...DEFAULT_READING_SETTINGS, denseExclusionHu: denseHu };
         // The engine leaves the dense voxels out as the app does (and erodes around them); the
         // voxel metrics count the brain voxels it does not leave out.
-        const region = new Uint8Array(brain.length);
-        for (let p = 0; p < region.length; p++) region[p] = analysed[p] && !(denseHu !== null && vol.data[p] >= denseHu) ? 1 : 0;
+        const region = withoutDenseVoxels(analysed, vol.data, denseHu);
         const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: analysed, geometry: vol };
         const result = thresholdStudy(scored, toThresholdSettings(base, refs));
         const reading = zReading(refs, base);

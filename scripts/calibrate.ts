@@ -28,6 +28,7 @@ import type { PresetName } from '../src/main/core/inpaint/presets';
 import { erodeMask, type BorderErosion } from '../src/main/core/scoring/distance';
 import { computeHealthyReference, healthyReferenceKey, parseHealthyReferenceSet, referenceQuantile, normalCdf, type HealthyReference } from '../src/main/core/scoring/threshold';
 import type { FusionMethod } from '../src/main/core/scoring/fusion';
+import { withoutDenseVoxels } from '../src/main/core/scoring/lesions';
 import { DEFAULT_READING_SETTINGS } from '../src/shared/analysis';
 import { modelsDir } from '../src/main/paths';
 
@@ -83,8 +84,7 @@ for (let s = 0; s < subjects; s++) {
   // Bone partial volume and calcifications inside the brain mask are never lesion voxels in the
   // reading (which erodes around them as around the mask's edge), so they do not belong in the
   // distribution a z cut is read from either: the same region as the threshold engine's.
-  const brain = Uint8Array.from(analysis.brainMask, (b, p) => (b && !(denseHu !== null && volume.data[p] >= denseHu) ? 1 : 0));
-  const region = erodeMask(brain, volume.dims, volume.spacing, erosion);
+  const region = erodeMask(withoutDenseVoxels(analysis.brainMask, volume.data, denseHu), volume.dims, volume.spacing, erosion);
   const plane = volume.dims[0] * volume.dims[1];
   const analysed = new Uint8Array(depth);
   for (const k of analysis.recon.slices) analysed[k] = 1;

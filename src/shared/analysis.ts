@@ -51,13 +51,18 @@ export const readingSettingsSchema = z
 export type ReadingSettings = z.output<typeof readingSettingsSchema>;
 export type ReadingSettingsInput = z.input<typeof readingSettingsSchema>;
 
+/** A stored reading object without `key` gets `value`, the meaning it had before the setting existed; anything else is returned as it is. */
+function withStoredSetting(saved: unknown, key: string, value: unknown): unknown {
+  return saved && typeof saved === 'object' && !Array.isArray(saved) && !(key in saved) ? { ...saved, [key]: value } : saved;
+}
+
 /**
  * A reading saved before lesions had an extent setting was read at the threshold: it keeps that
  * meaning, so a stored run or review shows the same lesions after an update. Only for readings
  * read back from storage; new readings get the schema's default.
  */
 export function withStoredExtent(saved: unknown): unknown {
-  return saved && typeof saved === 'object' && !Array.isArray(saved) && !('extent' in saved) ? { ...saved, extent: 'threshold' } : saved;
+  return withStoredSetting(saved, 'extent', 'threshold');
 }
 
 /**
@@ -66,7 +71,7 @@ export function withStoredExtent(saved: unknown): unknown {
  * readings read back from storage.
  */
 export function withStoredDenseExclusion(saved: unknown): unknown {
-  return saved && typeof saved === 'object' && !Array.isArray(saved) && !('denseExclusionHu' in saved) ? { ...saved, denseExclusionHu: null } : saved;
+  return withStoredSetting(saved, 'denseExclusionHu', null);
 }
 
 /** Every default a stored reading predates, filled with the meaning it had when it was saved. */

@@ -13,6 +13,8 @@ import { scanInputs } from '../core/io/index';
 import { deidentifyVolume } from '../core/deidentify';
 import { assertCtLike } from '../core/preprocess/brain-mask';
 import type { SeriesWarning, Volume } from '../core/volume';
+import type { JobContext } from './types';
+import type { NewSeriesRecord, ImportFileResult } from '../storage/repositories/library';
 
 /**
  * A series the library can show but the analysis will refuse (MR, a PNG-derived stack, values
@@ -27,8 +29,6 @@ function notAnalysable(vol: Volume): SeriesWarning[] {
     return [{ code: 'NOT_CT', message: `The analysis will refuse this series as it is: ${(e as Error).message}` }];
   }
 }
-import type { JobContext } from './types';
-import type { NewSeriesRecord, ImportFileResult } from '../storage/repositories/library';
 
 export interface ImportJobParams {
   paths: string[];

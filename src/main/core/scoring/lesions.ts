@@ -98,6 +98,18 @@ export interface ThresholdSettings {
 /** The brain voxels a threshold searches: the brain mask, eroded at its border, without dense voxels. */
 export type SearchRegion = Pick<ThresholdSettings, 'borderErosion' | 'denseExclusionHu'>;
 
+/**
+ * The brain mask without its voxels of `denseHu` or more (a copy; the mask itself when there is
+ * no limit): the brain the border erosion starts from, here and wherever a search region is
+ * rebuilt outside the engine (the healthy-reference calibration, the detection benchmark).
+ */
+export function withoutDenseVoxels(brainMask: ArrayLike<number>, hu: ArrayLike<number>, denseHu: number | null): ArrayLike<number> {
+  if (denseHu === null) return brainMask;
+  const out = new Uint8Array(brainMask.length);
+  for (let p = 0; p < out.length; p++) out[p] = brainMask[p] > 0 && hu[p] < denseHu ? 1 : 0;
+  return out;
+}
+
 export interface ThresholdResult {
   threshold: ResolvedThreshold;
   /**
@@ -761,13 +773,7 @@ export class ThresholdEngine {
     const key = `${e.mode}:${e.unit}${dense === null ? '' : `|hu<${dense}`}`;
     const cached = this.distances.get(key);
     if (cached) return cached;
-    let brain: ArrayLike<number> = this.brainMask;
-    if (dense !== null) {
-      const hu = this.inputs.hu!;
-      const without = new Uint8Array(this.brainMask.length);
-      for (let p = 0; p < without.length; p++) without[p] = this.brainMask[p] > 0 && hu[p] < dense ? 1 : 0;
-      brain = without;
-    }
+    const brain = dense === null ? this.brainMask : withoutDenseVoxels(this.brainMask, this.inputs.hu!, dense);
     const full = borderDistance(brain, this.dims, this.spacing, e);
     const order = this.base.order;
     const byRank = new Float32Array(order.length);

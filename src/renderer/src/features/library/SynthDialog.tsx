@@ -13,13 +13,14 @@ const LESIONS: { id: 'iph' | 'ivh' | 'sah' | 'sdh' | 'edh' | 'infarct' | 'mass';
 
 /**
  * A number typed into a field, checked when the case is generated rather than on every
- * keystroke (clamping while typing turns "0.5" into "3.5" on its way through "0").
+ * keystroke (clamping while typing turns "0.5" into "3.5" on its way through "0"). Throws the
+ * message the dialog shows.
  */
-function fieldNumber(text: string, name: string, min: number, max: number, integer: boolean): number | string {
+function fieldNumber(text: string, name: string, min: number, max: number, integer: boolean): number {
   const v = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(v)) return `${name} must be a number.`;
-  if (integer && !Number.isInteger(v)) return `${name} must be a whole number.`;
-  if (v < min || v > max) return `${name} must be between ${min} and ${max}.`;
+  if (text.trim() === '' || !Number.isFinite(v)) throw new Error(`${name} must be a number.`);
+  if (integer && !Number.isInteger(v)) throw new Error(`${name} must be a whole number.`);
+  if (v < min || v > max) throw new Error(`${name} must be between ${min} and ${max}.`);
   return v;
 }
 
@@ -42,19 +43,14 @@ export function SynthDialog({ onClose }: { onClose: () => void }) {
     try {
       const seed = fieldNumber(seedText, 'The seed', 0, 2 ** 31, true);
       const timepoints = fieldNumber(timepointsText, 'The number of timepoints', 1, 10, true);
-      const intervalDays = typeof timepoints === 'number' && timepoints > 1 ? fieldNumber(intervalText, 'The days between timepoints', 0.5, 365, false) : 3;
+      const intervalDays = timepoints > 1 ? fieldNumber(intervalText, 'The days between timepoints', 0.5, 365, false) : 3;
       const slices = fieldNumber(slicesText, 'The number of slices', 1, 120, true);
-      const invalid = [seed, timepoints, intervalDays, slices].find((v) => typeof v === 'string');
-      if (typeof invalid === 'string') {
-        setError(invalid);
-        return;
-      }
       const growth = growthPct.trim() === '' ? undefined : Number(growthPct) / 100;
       if (growth !== undefined && !(Number.isFinite(growth) && growth >= -0.5 && growth <= 0.5)) {
         setError('Lesion growth must be a number of percent per day between -50 and 50, or empty to let the seed decide.');
         return;
       }
-      await api.call('synth.start', { seed: seed as number, lesions: lesions as never, timepoints: timepoints as number, intervalDays: intervalDays as number, slices: slices as number, ...(growth === undefined ? {} : { growthPerDay: growth }) });
+      await api.call('synth.start', { seed, lesions: lesions as never, timepoints, intervalDays, slices, ...(growth === undefined ? {} : { growthPerDay: growth }) });
       onClose();
     } catch (e) {
       setError((e as Error).message);
