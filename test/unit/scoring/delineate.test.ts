@@ -216,7 +216,7 @@ describe('hysteresis: lesions found at the cut reach down to the support', () =>
   const support = { kind: 'absolute' as const, value: 0.25 };
   const above = (v: number) => signed.reduce((a, x) => a + (x >= v ? 1 : 0), 0);
 
-  it('keeps only the lesions whose peak reaches the cut, each with its connected voxels above the support', () => {
+  it('keeps only the lesions the cut finds, each with its connected voxels above the support', () => {
     const plain = thresholdStudy(study(signed), { strategy: cut });
     expect(plain.lesions).toHaveLength(1);
     const withSupport = thresholdStudy(study(signed), { strategy: cut, support });
@@ -232,6 +232,11 @@ describe('hysteresis: lesions found at the cut reach down to the support', () =>
     expect(bleed.voxelCount).toBeGreaterThan(plain.lesions[0].voxelCount);
     expect(withSupport.support).toBe(0.25);
     expect(withSupport.candidateVoxels).toBe(above(0.4));
+    // The cut decides which lesions exist, size included: a core below the minimum size is not
+    // found, however large the region around it.
+    expect(thresholdStudy(study(signed), { strategy: cut, minSizeMl: 0.3 }).lesions).toHaveLength(0);
+    expect(thresholdStudy(study(signed), { strategy: cut, support, minSizeMl: 0.3 }).lesions).toHaveLength(0);
+    expect(thresholdStudy(study(signed), { strategy: cut, support, minSizeMl: 0.1 }).lesions).toHaveLength(1);
     // A support above the cut changes nothing: the cut is the floor.
     expect(thresholdStudy(study(signed), { strategy: cut, support: { kind: 'absolute', value: 0.45 } }).lesions[0].voxelCount).toBe(plain.lesions[0].voxelCount);
   });

@@ -473,7 +473,7 @@ export class ThresholdEngine {
     this.lastCount = m;
     const { dropped } = outcome;
     let { components, lesionVoxels } = outcome;
-    if (support < threshold.value && components > 0) ({ components, lesionVoxels } = this.keepReaching(threshold.value, sub.order, m, components));
+    if (support < threshold.value && components > 0) ({ components, lesionVoxels } = this.keepFoundAtCut(countAtLeast(sub.scores, threshold.value), minVoxels, sub.order, m, components));
     const { hu, signed } = sub;
     const { count, peakVoxel, peakScore, box, sums } = this.stats;
     const [nx, ny] = this.dims;
@@ -627,16 +627,22 @@ export class ThresholdEngine {
   }
 
   /**
-   * Hysteresis: keeps the components (labelled at the support cut) whose peak reaches the cut,
-   * renumbered 1..K in their order; the others lose their labels.
+   * Hysteresis: keeps the components (labelled at the support cut) that the cut alone would have
+   * found, i.e. holding at least the minimum lesion size of voxels at or above the cut (the
+   * candidates of rank below `aboveCut`), renumbered 1..K in their order; the others lose their
+   * labels. The cut decides which lesions exist, as without a support; the support only how far
+   * they reach.
    */
-  private keepReaching(cut: number, candidates: Int32Array, candidateCount: number, components: number): { components: number; lesionVoxels: number } {
-    const { count, peakScore } = this.stats;
+  private keepFoundAtCut(aboveCut: number, minVoxels: number, candidates: Int32Array, candidateCount: number, components: number): { components: number; lesionVoxels: number } {
+    const { count } = this.stats;
+    const labels = this.labels;
+    const found = new Int32Array(components + 1);
+    for (let r = 0; r < aboveCut; r++) found[labels[candidates[r]]]++;
     const renumbered = new Int32Array(components + 1);
     let kept = 0;
     let lesionVoxels = 0;
     for (let c = 1; c <= components; c++) {
-      if (!(peakScore[c] >= cut)) continue;
+      if (found[c] < minVoxels) continue;
       renumbered[c] = ++kept;
       lesionVoxels += count[c];
       if (kept !== c) this.stats.move(kept, c);
