@@ -53,7 +53,7 @@ try {
   const dir = join(work, 'run');
   const inpainter = { kind: 'classical', method: values.inpainter as ClassicalMethod } as const;
   // The reading a new analysis with this inpainter starts with, at the sample's cut and size.
-  const reading = readingSettingsSchema.parse({ ...defaultReading(inpainter), strategy: { kind: 'absolute', value: Number(values.threshold) }, minSizeMl: Number(values['min-ml']) });
+  const reading = readingSettingsSchema.parse({ ...defaultReading(inpainter, { metrics: {} }), strategy: { kind: 'absolute', value: Number(values.threshold) }, minSizeMl: Number(values['min-ml']) });
   const run = await runAnalysisToDir(volume, dir, reading, {
     inpainter,
     modelsDir: join(work, 'models'),

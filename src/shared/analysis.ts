@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 
+/** The absolute score cut of an inpainter without a healthy reference: a repainted voxel 20 HU (a quarter of the brain window) away from the scan. */
+export const DEFAULT_ABSOLUTE_CUT = 0.25;
+
 /** Default density limit of the lesion search: the brain extraction's bone threshold. */
 export const DENSE_EXCLUSION_HU = 170;
 
@@ -20,7 +23,7 @@ export const readingSettingsSchema = z
         z.object({ kind: z.literal('percentile'), percentile: z.number().min(0).max(100) }),
         z.object({ kind: z.literal('zscore'), z: z.number().finite().min(-10).max(50) }),
       ])
-      .default({ kind: 'absolute', value: 0.25 }),
+      .default({ kind: 'absolute', value: DEFAULT_ABSOLUTE_CUT }),
     /**
      * In-plane Gaussian sigma (mm) applied to the residual before the cut (0 = none). Averages out
      * the healthy estimate's voxel noise so faint, extended lesions (infarct, oedema, mass) stand out.
@@ -80,8 +83,29 @@ export function withStoredReadingDefaults(saved: unknown): unknown {
 }
 
 /**
+ * The cut a new analysis starts with when its inpainter has a healthy reference for the default
+ * metric and fusion: z 3 against healthy scans, the score that about 1 healthy brain voxel in 740
+ * reaches (0.34 for healthy-brain-ddpm 1.1.1). On bench:detect's hemorrhages (three cases per
+ * type, healthy-brain-ddpm) it finds every focus the absolute cut 0.25 finds but one
+ * subarachnoid one (sensitivity 0.33 against 0.39), at 4-5 false-positive lesions per scan
+ * instead of 17-34; z 3.5 loses a third to over half of the intraparenchymal, intraventricular and
+ * subarachnoid foci, z 2.5 gives 2.4-5.5 times the false positives (docs/benchmarks.md, 'The default cut').
+ */
+export const DEFAULT_Z_CUT = 3;
+
+/**
+ * A z cut finds lesions; each reaches through its connected voxels down to this much lower z
+ * (hysteresis) before its outline. Without it a higher cut shrinks the lesions it keeps: a faded
+ * haematoma seeded by a few voxels at z 3 was outlined at 2.1 of its 3.7 mL (bench:volumetry,
+ * seed 11). z 2.5 is 0.27 for healthy-brain-ddpm, about the old absolute cut 0.25, whose volumes
+ * bench:volumetry measured.
+ */
+export const Z_SUPPORT_STEP = 0.5;
+
+/**
  * Defaults: absolute residual, max over scales, cut at 0.25 of the brain window (a repainted
- * voxel 20 HU away from the scan), lesions from 0.05 mL, a 2 mm border erosion against the
+ * voxel 20 HU away from the scan; the cut of an inpainter without a healthy reference, see
+ * DEFAULT_Z_CUT for the others), lesions from 0.05 mL, a 2 mm border erosion against the
  * skull's partial volume, voxels of 170 HU or more (bone, calcification) left out, hyper- and hypodense voxels kept in separate lesions, and each lesion
  * outlined at half its own contrast (for the diffusion model; a new analysis with a classical
  * inpainter starts at the threshold extent, see defaultReading in core/pipeline/reading.ts).
@@ -100,6 +124,6 @@ export function describeStrategy(s: ReadingSettings['strategy']): string {
     case 'percentile':
       return `top ${+(100 - s.percentile).toPrecision(4)}% of brain scores`;
     case 'zscore':
-      return `z ≥ ${s.z} against healthy scans`;
+      return `z ≥ ${s.z} against healthy scans, reaching down to z ${+(s.z - Z_SUPPORT_STEP).toPrecision(4)}`;
   }
 }

@@ -9,7 +9,7 @@ import type { AnalysisJobParams } from '../jobs/analysis-job';
 import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
-import { defaultReading, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
+import { defaultReading, withReadableCut, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
 import { ThresholdEngine, type SearchRegion, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
 import { modelsDir } from '../paths';
@@ -70,8 +70,9 @@ export class AnalysisService {
       throw new AppError('NOT_CT', `This series holds ${series.modality || 'non-CT'} intensities, not CT Hounsfield units; the analysis needs CT.`);
     }
     const references = await loadHealthyReferences(this.modelsDir(), params.inpainter);
-    const reading = params.reading ?? this.savedReading(params.seriesId) ?? defaultReading(params.inpainter);
-    // A z-score needs a healthy reference: say so now, not after minutes of inpainting.
+    const saved = params.reading ? null : this.savedReading(params.seriesId);
+    const reading = params.reading ?? (saved ? withReadableCut(saved, references) : defaultReading(params.inpainter, references));
+    // A z-score asked for explicitly needs a healthy reference: say so now, not after minutes of inpainting.
     toThresholdSettings(reading, references);
     const runId = randomUUID();
     const stagingDir = join(this.deps.dataDir, 'staging', `run-${runId}`);

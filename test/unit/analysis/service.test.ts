@@ -6,7 +6,7 @@ import { Services } from '../../../src/main/services/index';
 import { writeNifti } from '../../../src/main/core/io/nifti';
 import { simpleHead } from '../preprocess/simple-head';
 import type { RunInfo, ThresholdOutcome, JobInfo } from '../../../src/shared/types';
-import { DEFAULT_READING_SETTINGS } from '../../../src/shared/analysis';
+import { DEFAULT_READING_SETTINGS, DEFAULT_Z_CUT } from '../../../src/shared/analysis';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
@@ -38,8 +38,9 @@ describe('analysis runs through the services', () => {
     const run = runs[0];
     expect(run.inpainter).toEqual({ kind: 'classical', method: 'linear' });
     expect(run.provenance).toMatchObject({ appVersion: expect.any(String), seed: 0, sizesPx: [8, 16, 32, 64] });
-    // A classical inpainter's residual is too noisy for half-contrast outlines: its lesions start at the threshold.
-    expect(run.reading).toEqual({ ...DEFAULT_READING_SETTINGS, extent: 'threshold' });
+    // A classical inpainter's residual is too noisy for half-contrast outlines: its lesions start at
+    // the threshold; the cut is z 3 against the linear fill's own healthy reference.
+    expect(run.reading).toEqual({ ...DEFAULT_READING_SETTINGS, extent: 'threshold', strategy: { kind: 'zscore', z: DEFAULT_Z_CUT } });
 
     const strict = (await services.call('analysis.threshold', { runId: run.id, reading: { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'absolute', value: 0.6 } } })) as ThresholdOutcome;
     const loose = (await services.call('analysis.threshold', { runId: run.id, reading: { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'absolute', value: 0.15 } } })) as ThresholdOutcome;
@@ -62,12 +63,33 @@ describe('analysis runs through the services', () => {
     await services.close();
   });
 
-  it('refuses a z-score reading without a healthy reference before starting work', async () => {
+  // test-tiny is the one installed model without a healthy reference (as a user's uncalibrated model would be).
+  const uncalibrated = { kind: 'diffusion', modelId: 'test-tiny', preset: 'fast', device: 'cpu' } as const;
+
+  it('refuses a z-score reading asked for without a healthy reference before starting work', async () => {
     const services = await Services.open({ dataDir: tmp('ict-an-'), mode: 'cli' });
     const seriesId = await importHead(services);
-    await expect(
-      services.call('analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'nearest' }, reading: { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'zscore', z: 3 } } }),
-    ).rejects.toThrow(/healthy statistics/);
+    await expect(services.call('analysis.start', { seriesId, inpainter: uncalibrated, reading: { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'zscore', z: 3 } } })).rejects.toThrow(
+      /healthy statistics/,
+    );
+    await services.close();
+  });
+
+  it('starts an uncalibrated model at the absolute cut, also when the series kept a z reading from another method', async () => {
+    const services = await Services.open({ dataDir: tmp('ict-an-'), mode: 'cli' });
+    const seriesId = await importHead(services);
+    const first = await services.jobs.waitFor(((await services.call('analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'nearest' } })) as { jobId: string }).jobId);
+    expect(first.error).toBeNull();
+    const [nearestRun] = (await services.call('analysis.runs', { seriesId })) as RunInfo[];
+    expect(nearestRun.reading.strategy).toEqual({ kind: 'zscore', z: DEFAULT_Z_CUT });
+    const kept = { ...nearestRun.reading, minSizeMl: 0.2 };
+    await services.call('analysis.saveReading', { runId: nearestRun.id, reading: kept, asDefault: false });
+
+    const second = await services.jobs.waitFor(((await services.call('analysis.start', { seriesId, inpainter: uncalibrated })) as { jobId: string }).jobId);
+    expect(second.error).toBeNull();
+    const tinyRun = ((await services.call('analysis.runs', { seriesId })) as RunInfo[]).find((r) => r.inpainter.kind === 'diffusion')!;
+    // The reader's other choices carry over; only the cut it cannot read becomes the absolute one.
+    expect(tinyRun.reading).toEqual({ ...kept, strategy: DEFAULT_READING_SETTINGS.strategy });
     await services.close();
   });
 });

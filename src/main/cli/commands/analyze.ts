@@ -5,7 +5,7 @@ import { CLASSICAL_METHODS, type ClassicalMethod } from '../../core/inpaint/clas
 import { PRESET_NAMES, type PresetName } from '../../core/inpaint/presets';
 import type { InpainterChoice } from '../../core/pipeline/analyze';
 import { DEFAULT_MODEL_ID, runAnalysisToDir } from '../../core/pipeline/run-analysis';
-import { defaultReading } from '../../core/pipeline/reading';
+import { defaultReading, loadHealthyReferences, withReadableCut } from '../../core/pipeline/reading';
 import type { Lesion } from '../../core/scoring/lesions';
 import { modelsDir } from '../../paths';
 import { defineCommand, parseCommandArgs, requireNumber } from '../command';
@@ -28,13 +28,15 @@ export const READING_OPTIONS = {
   'smooth-mm': { type: 'string' },
 } as const;
 
-export const READING_USAGE = `Reading options (defaults: absolute residual, max fusion, --threshold 0.25):
+export const READING_USAGE = `Reading options (a new analysis: absolute residual, max fusion, --z 3 where the method has a
+healthy reference for the chosen metric and fusion and --smooth-mm is 0, else --threshold 0.25):
   --metric absolute|squared|ssim   residual between scan and healthy reconstruction
   --fusion max|mean|weighted       how the 8/16/32/64 px scales are combined
   --weights a,b,c,d                weights for --fusion weighted
   --threshold V                    absolute cut on the score (windowed units: 0.25 = 20 HU)
   --percentile P                   cut at the P-th percentile of this scan's brain scores
-  --z Z                            cut at z against healthy scans (needs the model's reference)
+  --z Z                            cut at z against healthy scans (needs the method's reference);
+                                   each lesion reaches through its voxels down to z - 0.5
   --min-size-ml V                  drop lesions smaller than V mL (default 0.05)
   --erode-mm V                     erode the brain border by V mm first (default 2)
   --dense-hu V|off                 leave voxels of V HU or more (bone, calcification) out of
@@ -152,7 +154,11 @@ ${READING_USAGE}`,
     if (positionals.length !== 1) throw new AppError('BAD_REQUEST', 'Name exactly one input (a DICOM folder, NIfTI file or PNG folder).');
     if (!values.out) throw new AppError('BAD_REQUEST', '--out <dir> is required: the folder for the results.');
     const inpainter = inpainterFromArgs(values);
-    const reading = readingFromArgs(values, defaultReading(inpainter));
+    const references = await loadHealthyReferences(modelsDir(), inpainter);
+    const asked = readingFromArgs(values, defaultReading(inpainter, references));
+    // The default z cut gives way to the absolute one where the options chose a residual the
+    // references do not describe (--smooth-mm, --metric); a --z given here fails with the reason.
+    const reading = values.z === undefined ? withReadableCut(asked, references) : asked;
     const seed = requireNumber(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
     const source = await loadOneVolume(positionals[0], requireNumber(values.series, '--series', { integer: true, min: 1 }), ctx);
     const volume = source.volume;

@@ -7,9 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
-import { DEFAULT_READING_SETTINGS, type ReadingSettings } from '../../../shared/analysis';
+import { DEFAULT_READING_SETTINGS, DEFAULT_Z_CUT, Z_SUPPORT_STEP, type ReadingSettings } from '../../../shared/analysis';
 import type { ThresholdSettings } from '../scoring/lesions';
-import { parseHealthyReferenceSet, requireHealthyReference, type HealthyReferenceSet } from '../scoring/threshold';
+import { healthyReferenceKey, parseHealthyReferenceSet, requireHealthyReference, type HealthyReferenceSet } from '../scoring/threshold';
 import { readManifest } from '../inpaint/model';
 import type { InpainterChoice } from './analyze';
 
@@ -35,6 +35,7 @@ export function scoringKey(r: Pick<ReadingSettings, 'metric' | 'fusion' | 'weigh
 export function toThresholdSettings(reading: ReadingSettings, references: HealthyReferenceSet): ThresholdSettings {
   const s = reading.strategy;
   let strategy: ThresholdSettings['strategy'];
+  let support: ThresholdSettings['support'];
   if (s.kind === 'zscore') {
     if (reading.smoothingMm > 0) {
       throw new AppError('BAD_REQUEST', 'z-scores are calibrated on unsmoothed residuals: set the residual smoothing to 0, or use an absolute or percentile cut.');
@@ -42,11 +43,13 @@ export function toThresholdSettings(reading: ReadingSettings, references: Health
     const reference = requireHealthyReference(references, reading.metric, reading.fusion);
     // Healthy score distributions are heavy-tailed: read the cut from the measured quantiles.
     strategy = { kind: 'zscore', z: s.z, reference, distribution: 'empirical' };
+    support = { kind: 'zscore', z: s.z - Z_SUPPORT_STEP, reference, distribution: 'empirical' };
   } else if (s.kind === 'percentile') strategy = { kind: 'percentile', percentile: s.percentile };
   else strategy = { kind: 'absolute', value: s.value };
   if (reading.fusion === 'weighted' && !reading.weights) throw new AppError('BAD_REQUEST', 'Weighted fusion needs one weight per square size.');
   return {
     strategy,
+    ...(support ? { support } : {}),
     minSizeMl: reading.minSizeMl,
     connectivity: reading.connectivity,
     polarity: reading.polarity,
@@ -56,21 +59,40 @@ export function toThresholdSettings(reading: ReadingSettings, references: Health
   };
 }
 
+/** Whether a reading can cut at a z-score: the references describe its metric and fusion, and unsmoothed residuals only. */
+export function canReadZ(reading: Pick<ReadingSettings, 'metric' | 'fusion' | 'smoothingMm'>, references: HealthyReferenceSet): boolean {
+  return reading.smoothingMm === 0 && Boolean(references.metrics[healthyReferenceKey(reading.metric, reading.fusion)]);
+}
+
 /**
- * The reading a new analysis starts with: the absolute cut, for every inpainter; lesions outlined
- * at half their own contrast for the diffusion model, at the threshold for the classical
- * inpainters. The outline needs a residual whose healthy spread sits well below half a lesion's
- * contrast: the diffusion model's does (median haematoma volume error -6%, change error -12% in
- * bench:volumetry with 1.1.0, against -13% and -35% at the threshold), the biharmonic fill's does not (its
- * noise blobs grow into each other: unreviewed lesion volume per scan 42 -> 94 mL, haematoma
- * volume error +3% -> +131%).
+ * The reading a new analysis starts with. The cut: z = DEFAULT_Z_CUT against the inpainter's own
+ * healthy reference where it has one, so every method is cut where the same small share of
+ * healthy brain voxels would be (one in ~740), not at one score for all; the absolute 0.25 for an
+ * inpainter without a reference (a model retrained without calibration). On bench:detect's
+ * hemorrhages z 3 keeps the sensitivity of the absolute cut at a tenth to a quarter of its false
+ * positives (docs/benchmarks.md). A method whose healthy repainting is loose (biharmonic) gets a
+ * high cut and finds little: that is what it can tell from healthy brain.
  *
- * A z-score against the calibrated healthy reference stays one click away in the threshold panel, but it is not the
- * default: on the phantoms the far tail of healthy scores (z 3.5 = 1 voxel in ~4,300) is set by
- * skull partial volume at the brain edge, which puts the cut (0.84 for healthy-brain-ddpm 1.0.0,
- * 0.63 for 1.1.0, 0.97 for biharmonic) above the score of acute blood (~0.5), so a z default found
- * no lesion, or one of seven with 1.1.0, in bench:detect (docs/benchmarks.md).
+ * The extent: lesions outlined at half their own contrast for the diffusion model, at the
+ * threshold for the classical inpainters. The outline needs a residual whose healthy spread sits
+ * well below half a lesion's contrast: the diffusion model's does (median haematoma volume error
+ * -6%, change error -12% in bench:volumetry with 1.1.0, against -13% and -35% at the threshold),
+ * the biharmonic fill's does not (its noise blobs grow into each other: unreviewed lesion volume
+ * per scan 42 -> 94 mL, haematoma volume error +3% -> +131%).
  */
-export function defaultReading(inpainter: InpainterChoice): ReadingSettings {
-  return inpainter.kind === 'diffusion' ? DEFAULT_READING_SETTINGS : { ...DEFAULT_READING_SETTINGS, extent: 'threshold' };
+export function defaultReading(inpainter: InpainterChoice, references: HealthyReferenceSet): ReadingSettings {
+  const base = inpainter.kind === 'diffusion' ? DEFAULT_READING_SETTINGS : { ...DEFAULT_READING_SETTINGS, extent: 'threshold' as const };
+  return canReadZ(base, references) ? { ...base, strategy: { kind: 'zscore', z: DEFAULT_Z_CUT } } : base;
+}
+
+/**
+ * A reading whose cut was not chosen for this analysis (carried over from the series' last
+ * reading or the reader's default, or the default z cut under CLI options that smooth the
+ * residual or change its metric): kept as it is, except a z cut the references cannot serve
+ * becomes the absolute cut of DEFAULT_READING_SETTINGS, so the analysis starts instead of failing.
+ * A z cut the reader asks for explicitly is not passed through here: it fails with the reason.
+ */
+export function withReadableCut(reading: ReadingSettings, references: HealthyReferenceSet): ReadingSettings {
+  if (reading.strategy.kind !== 'zscore' || canReadZ(reading, references)) return reading;
+  return { ...reading, strategy: DEFAULT_READING_SETTINGS.strategy };
 }

@@ -1,5 +1,6 @@
 import type { ReadingSettings } from '../../../../shared/analysis';
-import { DENSE_EXCLUSION_HU, describeStrategy } from '../../../../shared/analysis';
+import { DEFAULT_ABSOLUTE_CUT, DEFAULT_Z_CUT, DENSE_EXCLUSION_HU, describeStrategy } from '../../../../shared/analysis';
+import { useState } from 'react';
 import type { ThresholdOutcome } from '../../../../shared/types';
 
 type Strategy = ReadingSettings['strategy'];
@@ -57,9 +58,9 @@ function denseChoices(current: number | null): (number | null)[] {
 }
 
 const DEFAULT_FOR: Record<Strategy['kind'], Strategy> = {
-  absolute: { kind: 'absolute', value: 0.25 },
+  absolute: { kind: 'absolute', value: DEFAULT_ABSOLUTE_CUT },
   percentile: { kind: 'percentile', percentile: 99.5 },
-  zscore: { kind: 'zscore', z: 4 },
+  zscore: { kind: 'zscore', z: DEFAULT_Z_CUT },
 };
 
 export function ThresholdPanel(props: {
@@ -74,6 +75,8 @@ export function ThresholdPanel(props: {
   const { reading, onChange, outcome } = props;
   const spec = sliderSpec(reading.strategy, outcome);
   const set = (patch: Partial<ReadingSettings>) => onChange({ ...reading, ...patch });
+  /** The z of a cut turned into its score when residual smoothing was switched on (for the note). */
+  const [zReplaced, setZReplaced] = useState<number | null>(null);
   return (
     <section className="panel threshold-panel" data-testid="threshold-panel" aria-label="Threshold">
       <h3>Threshold</h3>
@@ -115,7 +118,12 @@ export function ThresholdPanel(props: {
         value={Math.min(spec.max, Math.max(spec.min, spec.value))}
         onChange={(e) => set({ strategy: withValue(reading.strategy, Number(e.target.value)) })}
       />
-      <div className="small">
+      {zReplaced !== null && reading.strategy.kind === 'absolute' && reading.smoothingMm > 0 && (
+        <div className="small muted" data-testid="z-replaced">
+          Smoothed residuals have no healthy reference: the z ≥ {zReplaced} cut is kept as the score it stood at.
+        </div>
+      )}
+      <div className="small" data-testid="threshold-cut">
         {describeStrategy(reading.strategy)}
         {outcome && reading.strategy.kind !== 'absolute' ? ` → score ≥ ${outcome.threshold.value.toPrecision(3)}` : ''}
         {props.busy ? ' …' : ''}
@@ -163,7 +171,16 @@ export function ThresholdPanel(props: {
               max={10}
               step={0.5}
               value={reading.smoothingMm}
-              onChange={(e) => set({ smoothingMm: Math.min(10, Math.max(0, Number(e.target.value) || 0)) })}
+              onChange={(e) => {
+                const smoothingMm = Math.min(10, Math.max(0, Number(e.target.value) || 0));
+                // No healthy reference describes smoothed residuals, so a z cut cannot be read on
+                // them: keep the cut where it stood, as the score it resolved to, and say so.
+                if (smoothingMm > 0 && reading.strategy.kind === 'zscore') {
+                  const stood = outcome ? +outcome.threshold.value.toPrecision(3) : DEFAULT_ABSOLUTE_CUT;
+                  setZReplaced(reading.strategy.z);
+                  set({ smoothingMm, strategy: { kind: 'absolute', value: stood } });
+                } else set({ smoothingMm });
+              }}
               style={{ width: 70 }}
             />{' '}
             mm
