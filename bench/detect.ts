@@ -4,8 +4,8 @@
  *
  * Per method and lesion type: Dice at the best global threshold (pooled over the type's cases),
  * AUPRC (average precision) and AUROC over brain voxels, lesion sensitivity and false positives
- * per scan at two cuts (the absolute default 0.25 a new analysis starts with, and z = 3.5
- * against the method's healthy reference where one is calibrated, else the same 0.25),
+ * per scan at two cuts (the absolute 0.25, and the cut a new analysis starts with: z = 3 against
+ * the method's healthy reference where one is calibrated, else the same 0.25),
  * and time per analysed slice.
  *
  * Methods: the diffusion model (fast preset; when models/<id>/ is installed), the classical
@@ -28,7 +28,11 @@
  * or `off` for every brain voxel; default the reading's 170): voxels at or above it are left out
  * of the lesions and of the voxel metrics, as the app leaves them out.
  *
- * Run: npx tsx bench/detect.ts [--cases N] [--dense-hu 170,off] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--model ID] [--hypodense-model ID] [--full] [--smooth-mm S]
+ * `--z 3[,Z...]` reads each analysis at these z cuts against the healthy reference (the first
+ * is the main table's second cut) and, for more than one, prints sensitivity / false positives
+ * per scan at each: the operating points a default cut is chosen from.
+ *
+ * Run: npx tsx bench/detect.ts [--cases N] [--dense-hu 170,off] [--z 3,2.5,3.5] [--types iph,sdh,...] [--methods diffusion,biharmonic,density] [--model ID] [--hypodense-model ID] [--full] [--smooth-mm S]
  * Writes bench/results/detect.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -41,7 +45,7 @@ import { toThresholdSettings, loadHealthyReferences } from '../src/main/core/pip
 import { healthyReferenceKey, type HealthyReferenceSet } from '../src/main/core/scoring/threshold';
 import type { ReadingSettings } from '../src/shared/analysis';
 import { describeStrategy } from '../src/shared/analysis';
-import { DEFAULT_READING_SETTINGS } from '../src/shared/analysis';
+import { DEFAULT_READING_SETTINGS, DEFAULT_Z_CUT } from '../src/shared/analysis';
 import { thresholdStudy, withoutDenseVoxels } from '../src/main/core/scoring/lesions';
 import { averagePrecision, bestThresholdDice, lesionDetection, pixelAuroc, summarizeDetection, type LesionDetection, type ScoredVoxels } from '../src/main/core/metrics/index';
 import { classicalBrainMask } from '../src/main/core/preprocess/brain-mask';
@@ -51,11 +55,11 @@ import type { LesionType } from '../src/main/core/synth/lesions';
 import type { Volume } from '../src/main/core/volume';
 
 
-/** z = 3.5 against healthy scans (empirical quantiles), where the method has a reference. */
-function zReading(refs: HealthyReferenceSet, base: ReadingSettings): ReadingSettings {
+/** A z cut against healthy scans (empirical quantiles), where the method has a reference; null where it has none. */
+function zReading(refs: HealthyReferenceSet, base: ReadingSettings, z: number): ReadingSettings | null {
   const key = healthyReferenceKey(base.metric, base.fusion);
   // The references describe unsmoothed residuals only.
-  return refs.metrics[key] && !(smoothingMm > 0) ? { ...base, strategy: { kind: 'zscore', z: 3.5 } } : base;
+  return refs.metrics[key] && !(smoothingMm > 0) ? { ...base, strategy: { kind: 'zscore', z } } : null;
 }
 const { values } = parseArgs({
   options: {
@@ -68,8 +72,12 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '5000' },
     'smooth-mm': { type: 'string', default: '0' },
     'dense-hu': { type: 'string', default: String(DEFAULT_READING_SETTINGS.denseExclusionHu ?? 'off') },
+    z: { type: 'string', default: String(DEFAULT_Z_CUT) },
   },
 });
+/** z cuts to read each analysis at against its method's healthy reference; the first is the table's second cut. */
+const zCuts = values.z!.split(',').map(Number);
+if (zCuts.some((z) => !(z > 0))) throw new Error('--z takes positive z values, comma-separated.');
 /** Density limits of the lesion search to read each analysis at ('off' = every brain voxel). */
 const denseLimits: (number | null)[] = values['dense-hu']!.split(',').map((v) => (v.trim() === 'off' ? null : Number(v)));
 if (denseLimits.some((v) => v !== null && !(v > 0))) throw new Error('--dense-hu takes HU values or off, comma-separated.');
@@ -117,8 +125,10 @@ interface Row {
   denseHu: string;
   cases: ScoredVoxels[];
   detections: LesionDetection[];
-  /** At z = 3.5 against the method's healthy reference, when it has one (else the absolute cut). */
+  /** At the first --z cut against the method's healthy reference, when it has one (else the absolute cut). */
   defaultDetections: LesionDetection[];
+  /** At every --z cut, when the method has a reference. */
+  zDetections: Map<number, LesionDetection[]>;
   defaultCut: string;
   seconds: number;
   slices: number;
@@ -183,14 +193,20 @@ for (const type of types) {
         const region = withoutDenseVoxels(analysed, vol.data, denseHu);
         const scored = { score: Float32Array.from(score, (s, p) => (region[p] ? s : 0)), signedResidual: signed, hu: vol.data, brainMask: analysed, geometry: vol };
         const result = thresholdStudy(scored, toThresholdSettings(base, refs));
-        const reading = zReading(refs, base);
-        const atDefault = reading === base ? result : thresholdStudy(scored, toThresholdSettings(reading, refs));
+        const atZ = new Map<number, ReturnType<typeof thresholdStudy>>();
+        for (const z of zCuts) {
+          const r = zReading(refs, base, z);
+          if (r) atZ.set(z, thresholdStudy(scored, toThresholdSettings(r, refs)));
+        }
+        const reading = zReading(refs, base, zCuts[0]) ?? base;
+        const atDefault = atZ.get(zCuts[0]) ?? result;
         const denseLabel = denseHu === null ? 'off' : `${denseHu}`;
         const key = `${m.name}/${type}/${denseLabel}`;
-        const row = rows.get(key) ?? { method: m.name, type, denseHu: denseLabel, cases: [], detections: [], defaultDetections: [], defaultCut: describeStrategy(reading.strategy), seconds: 0, slices: 0 };
+        const row: Row = rows.get(key) ?? { method: m.name, type, denseHu: denseLabel, cases: [], detections: [], defaultDetections: [], zDetections: new Map(), defaultCut: describeStrategy(reading.strategy), seconds: 0, slices: 0 };
         row.cases.push({ scores: score, truth, region });
         row.detections.push(lesionDetection(result.labels, truth, vol.dims));
         row.defaultDetections.push(lesionDetection(atDefault.labels, truth, vol.dims));
+        for (const [z, r] of atZ) row.zDetections.set(z, [...(row.zDetections.get(z) ?? []), lesionDetection(r.labels, truth, vol.dims)]);
         row.seconds += seconds;
         row.slices += slices.length;
         rows.set(key, row);
@@ -222,14 +238,39 @@ for (const r of rows.values()) {
     secondsPerSlice: +(r.seconds / r.slices).toFixed(2),
   });
 }
+/** Operating points: lesion sensitivity and false positives per scan at each z cut (a FROC read at a few points). */
+const operatingPoints = [...rows.values()]
+  .filter((r) => r.zDetections.size > 0)
+  .map((r) => ({
+    method: r.method,
+    type: r.type,
+    denseHu: r.denseHu,
+    ...Object.fromEntries(
+      zCuts.map((z) => {
+        const d = r.zDetections.get(z);
+        const s = d ? summarizeDetection(d) : null;
+        return [`z ${z}`, s ? `${s.sensitivity.toFixed(2)} / ${s.falsePositivesPerScan.toFixed(1)}` : '-'];
+      }),
+    ),
+  }));
 const headers = Object.keys(table[0] ?? {});
 const widths = headers.map((h) => Math.max(h.length, ...table.map((t) => String(t[h]).length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
 process.stdout.write(
-  `Detection on synthetic head CT (scores ${DEFAULT_READING_SETTINGS.metric}/${DEFAULT_READING_SETTINGS.fusion}${smoothingMm > 0 ? `, inpainters' residuals smoothed ${smoothingMm} mm` : ''}; sensitivity and FP at ${describeStrategy(DEFAULT_READING_SETTINGS.strategy)} and at z 3.5 against each method's healthy reference; ${values.full ? 'all slices' : 'lesion slices ±2'}), ${cpus()[0]?.model} x${cpus().length}, load ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
+  `Detection on synthetic head CT (scores ${DEFAULT_READING_SETTINGS.metric}/${DEFAULT_READING_SETTINGS.fusion}${smoothingMm > 0 ? `, inpainters' residuals smoothed ${smoothingMm} mm` : ''}; sensitivity and FP at ${describeStrategy(DEFAULT_READING_SETTINGS.strategy)} and at z ${zCuts[0]} against each method's healthy reference; ${values.full ? 'all slices' : 'lesion slices ±2'}), ${cpus()[0]?.model} x${cpus().length}, load ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
     [line(headers), line(widths.map((w) => '-'.repeat(w))), ...table.map((t) => line(headers.map((h) => String(t[h]))))].join('\n') +
     '\n',
 );
+if (zCuts.length > 1 && operatingPoints.length > 0) {
+  const opHeaders = Object.keys(operatingPoints[0]);
+  const opWidths = opHeaders.map((h) => Math.max(h.length, ...operatingPoints.map((t) => String(t[h as keyof typeof t]).length)));
+  const opLine = (cells: string[]) => cells.map((c, i) => c.padEnd(opWidths[i])).join('  ');
+  process.stdout.write(
+    `\nLesion sensitivity / false positives per scan at each z cut against the method's healthy reference\n` +
+      [opLine(opHeaders), opLine(opWidths.map((w) => '-'.repeat(w))), ...operatingPoints.map((t) => opLine(opHeaders.map((h) => String(t[h as keyof typeof t]))))].join('\n') +
+      '\n',
+  );
+}
 mkdirSync('bench/results', { recursive: true });
 const model = installedManifest && methods.some((m) => m.name.startsWith('diffusion')) ? { id: installedManifest.id, version: installedManifest.version, sha256: installedManifest.sha256, preset: 'fast' } : null;
-writeFileSync(`bench/results/detect${smoothingMm > 0 ? `-smooth${smoothingMm}mm` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, firstSeed, smoothingMm, model, hypodenseModel: values['hypodense-model'] ?? null, denseLimits: denseLimits.map((d) => d ?? 'off'), rows: table }, null, 2));
+writeFileSync(`bench/results/detect${smoothingMm > 0 ? `-smooth${smoothingMm}mm` : ''}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, full: values.full, casesPerType, firstSeed, smoothingMm, model, hypodenseModel: values['hypodense-model'] ?? null, denseLimits: denseLimits.map((d) => d ?? 'off'), zCuts, rows: table, operatingPoints }, null, 2));

@@ -5,8 +5,9 @@
  * Synthetic cases (seeds 7+ by default) with one intraparenchymal haemorrhage whose volume
  * changes by --growth per day (default +15%: haematoma expansion), scanned --interval days apart
  * (default 2). The blood fades by about 1.5 HU a day, as generated. Each timepoint is analysed
- * like the app does (all slices, default reading: absolute cut 0.25, max fusion, split polarity,
- * 2 mm border erosion), and read with both lesion extents: at the threshold, and outlined at half
+ * like the app does (all slices, the cut a new analysis starts with: z 3 against the method's
+ * healthy reference, else the absolute 0.25; max fusion, split polarity, 2 mm border erosion,
+ * dense voxels left out), and read with both lesion extents: at the threshold, and outlined at half
  * each lesion's own contrast (the default). A reader's review is emulated: the lesions that touch
  * the generated haematoma are kept, the rest rejected; the measured haematoma volume is theirs.
  *
@@ -25,8 +26,8 @@ import { parseArgs } from 'node:util';
 import { generateCase } from '../src/main/core/synth/case';
 import { analyzeVolume, scoreReconstruction, type InpainterChoice } from '../src/main/core/pipeline/analyze';
 import { DEFAULT_MODEL_ID } from '../src/main/core/pipeline/run-analysis';
-import { toThresholdSettings } from '../src/main/core/pipeline/reading';
-import { DEFAULT_READING_SETTINGS, describeStrategy } from '../src/shared/analysis';
+import { defaultReading, loadHealthyReferences, toThresholdSettings } from '../src/main/core/pipeline/reading';
+import { describeStrategy } from '../src/shared/analysis';
 import { thresholdStudy } from '../src/main/core/scoring/lesions';
 import { LESION_EXTENTS, type LesionExtent } from '../src/main/core/scoring/delineate';
 import { listModels } from '../src/main/core/inpaint/model';
@@ -67,6 +68,8 @@ interface Measure {
   unreviewed: [number, number];
 }
 const results = new Map<string, Measure[]>();
+/** The cut each method was read at, in words. */
+const cuts = new Map<string, string>();
 const loadStart = loadavg()[0];
 
 for (let c = 0; c < cases; c++) {
@@ -74,17 +77,20 @@ for (let c = 0; c < cases; c++) {
   const gen = generateCase({ seed, lesions: [{ type: 'iph', volumeRatePerDay: growth }], timepoints: 2, intervalDays: interval, slices });
   const haematomaLabel = gen.lesions.findIndex((l) => l.type === 'iph') + 1;
   for (const m of methods) {
+    const references = await loadHealthyReferences(modelsDir(), m.inpainter);
+    const reading = defaultReading(m.inpainter, references);
+    cuts.set(m.name, describeStrategy(reading.strategy));
     const perExtent = new Map<LesionExtent, Measure>(LESION_EXTENTS.map((e) => [e, { seed, truth: [0, 0], measured: [0, 0], unreviewed: [0, 0] }]));
     for (const [t, tp] of gen.timepoints.entries()) {
       const vol = tp.volume;
       const a = await analyzeVolume(vol, { inpainter: m.inpainter, modelsDir: modelsDir(), seed: 0 });
-      const score = scoreReconstruction(a.recon, DEFAULT_READING_SETTINGS);
+      const score = scoreReconstruction(a.recon, reading);
       const haematoma = tp.lesionLabels.map((x) => (x === haematomaLabel ? 1 : 0));
       const truthMl = haematoma.reduce((s, x) => s + x, 0) * voxelVolumeMl(vol.spacing);
       for (const extent of LESION_EXTENTS) {
         const r = thresholdStudy(
           { score: score.score, signedResidual: score.signed, hu: vol.data, brainMask: a.brainMask, geometry: vol },
-          toThresholdSettings({ ...DEFAULT_READING_SETTINGS, extent }, { metrics: {} }),
+          toThresholdSettings({ ...reading, extent }, references),
         );
         const touching = new Set<number>();
         for (let p = 0; p < haematoma.length; p++) if (haematoma[p] && r.labels[p] > 0) touching.add(r.labels[p]);
@@ -132,9 +138,9 @@ const headers = Object.keys(table[0] ?? {});
 const widths = headers.map((h) => Math.max(h.length, ...table.map((t) => String(t[h]).length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
 process.stdout.write(
-  `Haematoma volumetry over two timepoints (growth ${growth}/day, ${interval} days apart, ${slices} slices; ${describeStrategy(DEFAULT_READING_SETTINGS.strategy)}, review emulated), ${cpus()[0]?.model} x${cpus().length}, load ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
+  `Haematoma volumetry over two timepoints (growth ${growth}/day, ${interval} days apart, ${slices} slices; ${[...cuts].map(([name, cut]) => `${name} at ${cut}`).join(', ')}; review emulated), ${cpus()[0]?.model} x${cpus().length}, load ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
     [line(headers), line(widths.map((w) => '-'.repeat(w))), ...table.map((t) => line(headers.map((h) => String(t[h]))))].join('\n') +
     '\n',
 );
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/volumetry.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, model: installed && methods.some((m) => m.name === 'diffusion') ? modelId : null, cases, firstSeed, growth, interval, slices, rows: table, perCase: Object.fromEntries(results) }, null, 2));
+writeFileSync('bench/results/volumetry.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, model: installed && methods.some((m) => m.name === 'diffusion') ? modelId : null, cases, firstSeed, growth, interval, slices, cuts: Object.fromEntries(cuts), rows: table, perCase: Object.fromEntries(results) }, null, 2));

@@ -62,7 +62,7 @@ if (quality) {
 }
 if (detection && values.baselines) {
   const other = JSON.parse(await readFile(values.baselines, 'utf8')) as Record<string, unknown> & { rows: { method: string }[] };
-  for (const key of ['casesPerType', 'firstSeed', 'full', 'smoothingMm', 'denseLimits'])
+  for (const key of ['casesPerType', 'firstSeed', 'full', 'smoothingMm', 'denseLimits', 'zCuts'])
     if (JSON.stringify(other[key]) !== JSON.stringify(detection[key])) throw new Error(`--baselines: ${values.baselines} differs in ${key} (${JSON.stringify(other[key])} against ${JSON.stringify(detection[key])}); it must be a run of the same cases and reading.`);
   const own = detection.rows as { method: string }[];
   const added = other.rows.filter((r) => !r.method.startsWith('diffusion') && !own.some((o) => o.method === r.method));
