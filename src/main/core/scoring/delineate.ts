@@ -51,6 +51,12 @@ export interface DelineationResult {
   /** Voxels added, in the order they were reached. */
   grown: Int32Array;
   grownCount: number;
+  /**
+   * Pairs of lesion labels of one sign whose voxels touch face to face once grown (a, b, a, b, ...;
+   * repeats possible): the growth meets them anyway, so they are recorded on the way for free.
+   */
+  contacts: Int32Array;
+  contactCount: number;
 }
 
 /** Grid geometry of one run, precomputed once. */
@@ -84,6 +90,8 @@ export class Delineator {
   private frontierDist = new Float32Array(0);
   private frontierCount = 0;
   private values = new Float32Array(0);
+  private contacts = new Int32Array(0);
+  private contactCount = 0;
 
   run(input: DelineationInput, fraction = HALF_CONTRAST_FRACTION, maxGrowthMm = MAX_GROWTH_MM): DelineationResult {
     const { labels, components, candidates, candidateCount, dims, spacing } = input;
@@ -111,6 +119,7 @@ export class Delineator {
     // voxel, the nearer one (in steps) takes it, and lesions never merge.
     this.size = 0;
     this.frontierCount = 0;
+    this.contactCount = 0;
     this.ensure(candidateCount + 1024);
     for (let r = 0; r < candidateCount; r++) {
       const v = candidates[r];
@@ -134,7 +143,7 @@ export class Delineator {
     const firstPass = this.size;
     for (let f = 0; f < this.frontierCount; f++) if (lowered[labels[this.frontier[f]]]) this.grow(walk, this.frontier[f], this.frontierDist[f], false);
     for (let head = firstPass; head < this.size; head++) this.grow(walk, this.queue[head], this.dist[head], false);
-    return { grown: this.queue.subarray(seeds, this.size), grownCount: this.size - seeds };
+    return { grown: this.queue.subarray(seeds, this.size), grownCount: this.size - seeds, contacts: this.contacts.subarray(0, 2 * this.contactCount), contactCount: this.contactCount };
   }
 
   /**
@@ -153,8 +162,6 @@ export class Delineator {
     const interior = i > 0 && j > 0 && k > 0 && i < nx - 1 && j < ny - 1 && k < nz - 1;
     let stopped = false;
     for (let s = 0; s < stepMm.length; s++) {
-      const nd = d + stepMm[s];
-      if (nd > w.maxGrowthMm) continue;
       if (!interior) {
         const ii = i + steps[3 * s];
         const jj = j + steps[3 * s + 1];
@@ -162,7 +169,13 @@ export class Delineator {
         if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
       }
       const n = v + stepOffset[s];
-      if (labels[n] !== 0) continue;
+      const other = labels[n];
+      if (other !== 0) {
+        if (other !== c && other > 0 && w.sign[other] === sc) this.pushContact(c, other);
+        continue;
+      }
+      const nd = d + stepMm[s];
+      if (nd > w.maxGrowthMm) continue;
       if (member ? member[n] === 0 : !(brainMask[n] > 0)) continue;
       const value = sc * signed[n];
       if (!(value >= cut)) {
@@ -181,6 +194,16 @@ export class Delineator {
     if (this.size === this.queue.length) this.ensure(2 * this.size);
     this.queue[this.size] = v;
     this.dist[this.size++] = d;
+  }
+
+  private pushContact(a: number, b: number): void {
+    if (2 * this.contactCount === this.contacts.length) {
+      const grown = new Int32Array(Math.max(1024, 2 * this.contacts.length));
+      grown.set(this.contacts);
+      this.contacts = grown;
+    }
+    this.contacts[2 * this.contactCount] = a;
+    this.contacts[2 * this.contactCount++ + 1] = b;
   }
 
   private pushFrontier(v: number, d: number): void {

@@ -25,7 +25,7 @@ import { ComponentTree, rankOfVoxels } from './component-tree';
 import { checkConnectivity, neighbourSteps, type Connectivity } from './components';
 import { borderDistance, erosionKey, erosionLimit, type BorderErosion } from './distance';
 import { sortScoresDescending } from './score-sort';
-import { Delineator, type LesionExtent } from './delineate';
+import { Delineator, type DelineationResult, type LesionExtent } from './delineate';
 import { countAtLeast, quantileSorted, resolveThreshold, type ResolvedThreshold, type ThresholdStrategy } from './threshold';
 
 export type LesionSign = 'hyper' | 'hypo' | 'unknown';
@@ -504,7 +504,7 @@ export class ThresholdEngine {
         this.stats.add(labels[v], rem - j * nx, j, k, v, Math.fround(inputs.score[v]), inputs.hu ? Math.fround(inputs.hu[v]) : 0, Math.fround(inputs.signed![v]));
       }
       lesionVoxels += grownVoxels;
-      components = this.mergeTouchingOutlines(sub.order, m, grown.grown, grown.grownCount, components, connectivity);
+      components = this.mergeTouchingOutlines(sub.order, m, grown, components);
     }
 
     const signBy = settings.signBy ?? 'residual';
@@ -559,19 +559,16 @@ export class ThresholdEngine {
   }
 
   /**
-   * After the half-contrast growth, lesions of one sign whose outlines touch (at the reading's
-   * connectivity) are one lesion: a haematoma whose score dips below the cut between its brightest
-   * parts is found as several pieces, and each grows until it meets the others. Without this a
-   * higher cut lists one bleed as several lesions (seed 7 of bench:volumetry: three pieces at
-   * z 3, one at 0.25). Relabels the lesion voxels 1..K (in the order of their first piece) and
-   * folds the pieces' totals together; returns K.
+   * After the half-contrast growth, lesions of one sign whose outlines touch face to face (the
+   * growth's own connectivity; the delineator records each contact it meets) are one lesion: a
+   * haematoma whose score dips below the cut between its brightest parts is found as several
+   * pieces, and each grows until it meets the others. Without this a higher cut lists one bleed
+   * as several lesions (seed 7 of bench:volumetry: three pieces at z 3, one at 0.25). Relabels
+   * the lesion voxels 1..K (in the order of their first piece) and folds the pieces' totals
+   * together; returns K.
    */
-  private mergeTouchingOutlines(candidates: Int32Array, candidateCount: number, grown: Int32Array, grownCount: number, components: number, connectivity: Connectivity): number {
-    const labels = this.labels;
-    const { sums } = this.stats;
-    const [nx, ny, nz] = this.dims;
-    const plane = nx * ny;
-    const steps = neighbourSteps(connectivity);
+  private mergeTouchingOutlines(candidates: Int32Array, candidateCount: number, grown: DelineationResult, components: number): number {
+    if (grown.contactCount === 0) return components;
     const parent = new Int32Array(components + 1);
     for (let c = 0; c <= components; c++) parent[c] = c;
     const find = (c: number): number => {
@@ -581,35 +578,14 @@ export class ThresholdEngine {
       }
       return c;
     };
-    let unions = 0;
-    const visit = (v: number) => {
-      const a = labels[v];
-      if (a === 0) return;
-      const signA = Math.sign(sums[6 * a + 2]);
-      const k = (v / plane) | 0;
-      const rem = v - k * plane;
-      const j = (rem / nx) | 0;
-      const i = rem - j * nx;
-      for (let s = 0; s < steps.length; s += 3) {
-        const ii = i + steps[s];
-        const jj = j + steps[s + 1];
-        const kk = k + steps[s + 2];
-        if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) continue;
-        const b = labels[kk * plane + jj * nx + ii];
-        if (b === 0 || b === a || Math.sign(sums[6 * b + 2]) !== signA) continue;
-        const ra = find(a);
-        const rb = find(b);
-        if (ra === rb) continue;
-        // The lower label survives, so numbering follows the first piece.
-        if (ra < rb) parent[rb] = ra;
-        else parent[ra] = rb;
-        unions++;
-      }
-    };
-    // Two pieces of one sign are never adjacent at the cut (they would be one component), so
-    // they can only meet at a grown voxel: visiting those finds every contact.
-    for (let r = 0; r < grownCount; r++) visit(grown[r]);
-    if (unions === 0) return components;
+    const { contacts } = grown;
+    for (let t = 0; t < grown.contactCount; t++) {
+      const ra = find(contacts[2 * t]);
+      const rb = find(contacts[2 * t + 1]);
+      // The lower label survives, so numbering follows the first piece.
+      if (ra < rb) parent[rb] = ra;
+      else if (rb < ra) parent[ra] = rb;
+    }
     const renumbered = new Int32Array(components + 1);
     let kept = 0;
     for (let c = 1; c <= components; c++) {
@@ -622,7 +598,7 @@ export class ThresholdEngine {
       if (kept !== c) this.stats.move(kept, c);
     }
     for (let c = 1; c <= components; c++) renumbered[c] = renumbered[find(c)];
-    this.relabel(renumbered, candidates, candidateCount, grown, grownCount);
+    this.relabel(renumbered, candidates, candidateCount, grown.grown, grown.grownCount);
     return kept;
   }
 
