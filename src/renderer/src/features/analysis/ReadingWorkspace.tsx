@@ -261,7 +261,7 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
         {!workbench && (
           <>
             <AnalysisPanel seriesId={series.id} runs={runs} selectedRunId={runId} onSelectRun={setRunId} />
-            {runId && reading && !reviewing && <ThresholdPanel reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
+            {runId && reading && !reviewing && <ThresholdPanel key={runId} reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
             {runId && !reviewing && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
             {runId && (
               <ReviewPanel

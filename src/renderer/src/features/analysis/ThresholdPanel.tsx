@@ -101,7 +101,15 @@ export function ThresholdPanel(props: {
           <option value="weighted">Weighted (8/16/32/64 px: 1,1,2,2)</option>
         </select>
         <label htmlFor="strategy">Strategy</label>
-        <select id="strategy" value={reading.strategy.kind} onChange={(e) => set({ strategy: DEFAULT_FOR[e.target.value as Strategy['kind']] })} data-testid="strategy-select">
+        <select
+          id="strategy"
+          value={reading.strategy.kind}
+          onChange={(e) => {
+            setZReplaced(null);
+            set({ strategy: DEFAULT_FOR[e.target.value as Strategy['kind']] });
+          }}
+          data-testid="strategy-select"
+        >
           <option value="absolute">Absolute score</option>
           <option value="percentile">Percentile of this scan</option>
           <option value="zscore">z-score vs healthy scans</option>
