@@ -88,8 +88,8 @@ export function withStoredReadingDefaults(saved: unknown): unknown {
  * reaches (0.34 for healthy-brain-ddpm 1.1.1). On bench:detect's hemorrhages (three cases per
  * type, healthy-brain-ddpm) it finds every focus the absolute cut 0.25 finds but one
  * subarachnoid one (sensitivity 0.33 against 0.39), at 4-5 false-positive lesions per scan
- * instead of 17-34; z 3.5 loses a third to over half of the intraparenchymal, intraventricular and
- * subarachnoid foci, z 2.5 gives 2.4-5.5 times the false positives (docs/benchmarks.md, 'The default cut').
+ * instead of 18-36; z 3.5 loses a third to over half of the intraparenchymal, intraventricular and
+ * subarachnoid foci, z 2.5 gives 2.4-5.3 times the false positives (docs/benchmarks.md, 'The default cut').
  */
 export const DEFAULT_Z_CUT = 3;
 
