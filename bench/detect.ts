@@ -41,8 +41,8 @@ import { parseArgs } from 'node:util';
 import { generateCase } from '../src/main/core/synth/case';
 import { analyzeVolume, scoreReconstruction, type InpainterChoice } from '../src/main/core/pipeline/analyze';
 import { DEFAULT_MODEL_ID } from '../src/main/core/pipeline/run-analysis';
-import { toThresholdSettings, loadHealthyReferences } from '../src/main/core/pipeline/reading';
-import { healthyReferenceKey, type HealthyReferenceSet } from '../src/main/core/scoring/threshold';
+import { canReadZ, toThresholdSettings, loadHealthyReferences } from '../src/main/core/pipeline/reading';
+import type { HealthyReferenceSet } from '../src/main/core/scoring/threshold';
 import type { ReadingSettings } from '../src/shared/analysis';
 import { describeStrategy } from '../src/shared/analysis';
 import { DEFAULT_READING_SETTINGS, DEFAULT_Z_CUT } from '../src/shared/analysis';
@@ -57,9 +57,8 @@ import type { Volume } from '../src/main/core/volume';
 
 /** A z cut against healthy scans (empirical quantiles), where the method has a reference; null where it has none. */
 function zReading(refs: HealthyReferenceSet, base: ReadingSettings, z: number): ReadingSettings | null {
-  const key = healthyReferenceKey(base.metric, base.fusion);
-  // The references describe unsmoothed residuals only.
-  return refs.metrics[key] && !(smoothingMm > 0) ? { ...base, strategy: { kind: 'zscore', z } } : null;
+  // The bench smooths the residual itself (--smooth-mm); the references describe unsmoothed ones.
+  return canReadZ({ ...base, smoothingMm }, refs) ? { ...base, strategy: { kind: 'zscore', z } } : null;
 }
 const { values } = parseArgs({
   options: {

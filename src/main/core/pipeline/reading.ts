@@ -69,8 +69,8 @@ export function canReadZ(reading: Pick<ReadingSettings, 'metric' | 'fusion' | 's
  * healthy reference where it has one, so every method is cut where the same small share of
  * healthy brain voxels would be (one in ~740), not at one score for all; the absolute 0.25 for an
  * inpainter without a reference (a model retrained without calibration). On bench:detect's
- * hemorrhages z 3 keeps the sensitivity of the absolute cut at a tenth to a quarter of its false
- * positives (docs/benchmarks.md). A method whose healthy repainting is loose (biharmonic) gets a
+ * hemorrhages z 3 keeps the foci the absolute cut finds, but one subarachnoid one, at a third to
+ * an eighth of its false positives (docs/benchmarks.md, 'The default cut'). A method whose healthy repainting is loose (biharmonic) gets a
  * high cut and finds little: that is what it can tell from healthy brain.
  *
  * The extent: lesions outlined at half their own contrast for the diffusion model, at the

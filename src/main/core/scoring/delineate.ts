@@ -116,7 +116,8 @@ export class Delineator {
     const walk: Walk = { labels, signed: input.signed, member: input.member, brainMask: input.brainMask, nx, ny, nz, plane: nx * ny, steps, stepMm, stepOffset, sign, cutOf, maxGrowthMm };
 
     // Breadth-first from every detected voxel at once: where two lesions could both grow into a
-    // voxel, the nearer one (in steps) takes it, and lesions never merge.
+    // voxel, the nearer one (in steps) takes it. The growth never relabels a lesion; it records
+    // where two of one sign touch (`contacts`), and the threshold engine joins them.
     this.size = 0;
     this.frontierCount = 0;
     this.contactCount = 0;

@@ -473,7 +473,9 @@ export class ThresholdEngine {
     this.lastCount = m;
     const { dropped } = outcome;
     let { components, lesionVoxels } = outcome;
-    if (support < threshold.value && components > 0) ({ components, lesionVoxels } = this.keepFoundAtCut(countAtLeast(sub.scores, threshold.value), minVoxels, sub.order, m, components));
+    // Candidates of rank below this are at or above the cut itself (the support reaches lower).
+    const aboveCut = support < threshold.value ? countAtLeast(sub.scores, threshold.value) : m;
+    if (aboveCut < m && components > 0) ({ components, lesionVoxels } = this.keepFoundAtCut(aboveCut, minVoxels, sub.order, m, components));
     const { hu, signed } = sub;
     const { count, peakVoxel, peakScore, box, sums } = this.stats;
     const [nx, ny] = this.dims;
@@ -545,7 +547,7 @@ export class ThresholdEngine {
       labels,
       lesions,
       brainVoxels: index.scores.length,
-      candidateVoxels: countAtLeast(sub.scores, threshold.value),
+      candidateVoxels: aboveCut,
       support,
       extent,
       grownVoxels,
@@ -586,17 +588,11 @@ export class ThresholdEngine {
       if (ra < rb) parent[rb] = ra;
       else if (rb < ra) parent[ra] = rb;
     }
-    const renumbered = new Int32Array(components + 1);
-    let kept = 0;
     for (let c = 1; c <= components; c++) {
       const root = find(c);
       if (root !== c) this.stats.merge(root, c);
     }
-    for (let c = 1; c <= components; c++) {
-      if (find(c) !== c) continue;
-      renumbered[c] = ++kept;
-      if (kept !== c) this.stats.move(kept, c);
-    }
+    const { renumbered, kept } = this.compactComponents(components, (c) => find(c) === c);
     for (let c = 1; c <= components; c++) renumbered[c] = renumbered[find(c)];
     this.relabel(renumbered, candidates, candidateCount, grown.grown, grown.grownCount);
     return kept;
@@ -610,21 +606,29 @@ export class ThresholdEngine {
    * they reach.
    */
   private keepFoundAtCut(aboveCut: number, minVoxels: number, candidates: Int32Array, candidateCount: number, components: number): { components: number; lesionVoxels: number } {
-    const { count } = this.stats;
     const labels = this.labels;
     const found = new Int32Array(components + 1);
     for (let r = 0; r < aboveCut; r++) found[labels[candidates[r]]]++;
+    const { renumbered, kept } = this.compactComponents(components, (c) => found[c] >= minVoxels);
+    if (kept < components) this.relabel(renumbered, candidates, candidateCount, candidates, 0);
+    let lesionVoxels = 0;
+    for (let c = 1; c <= kept; c++) lesionVoxels += this.stats.count[c];
+    return { components: kept, lesionVoxels };
+  }
+
+  /**
+   * Numbers the components `keep` accepts 1..K in their order and moves their totals there;
+   * returns the old -> new map (0 = not kept) and K. The labels are the caller's to rewrite.
+   */
+  private compactComponents(components: number, keep: (c: number) => boolean): { renumbered: Int32Array; kept: number } {
     const renumbered = new Int32Array(components + 1);
     let kept = 0;
-    let lesionVoxels = 0;
     for (let c = 1; c <= components; c++) {
-      if (found[c] < minVoxels) continue;
+      if (!keep(c)) continue;
       renumbered[c] = ++kept;
-      lesionVoxels += count[c];
       if (kept !== c) this.stats.move(kept, c);
     }
-    if (kept < components) this.relabel(renumbered, candidates, candidateCount, candidates, 0);
-    return { components: kept, lesionVoxels };
+    return { renumbered, kept };
   }
 
   /**
