@@ -131,6 +131,16 @@ export interface RunSummary {
   brainVoxels: number;
 }
 
+/** How far the review of a run's found lesions has got (lesions drawn by the reviewer not counted). */
+export interface RunReviewProgress {
+  /** Lesions the analysis found at the reading the review started from. */
+  found: number;
+  accepted: number;
+  rejected: number;
+  startedBy: string;
+  updatedAt: string;
+}
+
 export interface RunInfo {
   id: string;
   seriesId: string;
@@ -146,6 +156,8 @@ export interface RunInfo {
   provenance: Record<string, unknown>;
   reading: import('./analysis').ReadingSettings;
   summary: RunSummary;
+  /** Null until someone starts reviewing the run. */
+  review: RunReviewProgress | null;
   createdAt: string;
 }
 

@@ -105,6 +105,7 @@ export class AnalysisService {
           provenance: record.provenance as unknown as Record<string, unknown>,
           reading: record.reading,
           summary: record.summary,
+          review: null,
           createdAt: record.provenance.createdAt,
           dir,
         };

@@ -47,6 +47,8 @@ test('brush a lesion, reject another, export PDF and DICOM SEG', async ({ server
   await expect(first).toHaveAttribute('data-status', 'pending');
   await page.getByTestId('review-redo').click();
   await expect(first).toHaveAttribute('data-status', 'rejected');
+  // The run list says how far the review has got, without opening the run (the drawn lesion is not a found one).
+  await expect(page.getByTestId('run-review')).toHaveText(`review: 1 of ${detected} found lesions decided`);
   await page.screenshot({ path: 'test-results/screens/review.png' });
 
   // Exports download from the UI.

@@ -16,7 +16,20 @@ interface RunRow {
   summary_json: string;
   dir: string;
   created_at: string;
+  review_started_by: string | null;
+  review_updated_at: string | null;
+  review_found: number;
+  review_accepted: number;
+  review_rejected: number;
 }
+
+/** The run with its review's progress, counted over the lesions the analysis found. */
+const SELECT_RUNS = `
+  SELECT runs.*, reviews.started_by AS review_started_by, reviews.updated_at AS review_updated_at,
+    (SELECT count(*) FROM review_lesions l WHERE l.run_id = runs.id AND l.origin = 'detected') AS review_found,
+    (SELECT count(*) FROM review_lesions l WHERE l.run_id = runs.id AND l.origin = 'detected' AND l.status = 'accepted') AS review_accepted,
+    (SELECT count(*) FROM review_lesions l WHERE l.run_id = runs.id AND l.origin = 'detected' AND l.status = 'rejected') AS review_rejected
+  FROM runs LEFT JOIN reviews ON reviews.run_id = runs.id`;
 
 function toInfo(r: RunRow): RunInfo {
   return {
@@ -32,6 +45,10 @@ function toInfo(r: RunRow): RunInfo {
     provenance: JSON.parse(r.provenance_json),
     reading: JSON.parse(r.reading_json),
     summary: JSON.parse(r.summary_json),
+    review:
+      r.review_started_by === null
+        ? null
+        : { found: r.review_found, accepted: r.review_accepted, rejected: r.review_rejected, startedBy: r.review_started_by, updatedAt: r.review_updated_at! },
     createdAt: r.created_at,
   };
 }
@@ -52,12 +69,12 @@ export class RunsRepository {
   }
 
   get(id: string): (RunInfo & { dir: string }) | undefined {
-    const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    const r = this.db.prepare(`${SELECT_RUNS} WHERE runs.id = ?`).get(id) as RunRow | undefined;
     return r ? { ...toInfo(r), dir: r.dir } : undefined;
   }
 
   listForSeries(seriesId: string): RunInfo[] {
-    return (this.db.prepare(`SELECT * FROM runs WHERE series_id = ? ORDER BY created_at DESC, rowid DESC`).all(seriesId) as RunRow[]).map(toInfo);
+    return (this.db.prepare(`${SELECT_RUNS} WHERE runs.series_id = ? ORDER BY runs.created_at DESC, runs.rowid DESC`).all(seriesId) as RunRow[]).map(toInfo);
   }
 
   updateReading(id: string, reading: unknown, summary: unknown): void {

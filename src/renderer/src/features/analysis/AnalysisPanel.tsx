@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useApi, useJobs } from '../../api/context';
-import type { InpainterInfo, RunInfo } from '../../../../shared/types';
+import type { InpainterInfo, RunInfo, RunReviewProgress } from '../../../../shared/types';
 import { describeDevice, type DeviceProvenance } from '../../../../shared/provenance';
 import { useInpaintingModels } from '../../api/useInpaintingModels';
 
@@ -52,6 +52,13 @@ function Provenance({ run }: { run: RunInfo }) {
       </dl>
     </details>
   );
+}
+
+/** The run list's word on a review, so a reader sees which runs are done without opening each. */
+export function describeReviewProgress(review: RunReviewProgress): string {
+  const decided = review.accepted + review.rejected;
+  if (decided < review.found) return `review: ${decided} of ${review.found} found lesion${review.found === 1 ? '' : 's'} decided`;
+  return review.found === 0 ? 'reviewed' : `reviewed: ${review.accepted} accepted, ${review.rejected} rejected`;
 }
 
 export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; selectedRunId: string | null; onSelectRun: (id: string) => void }) {
@@ -156,6 +163,11 @@ export function AnalysisPanel(props: { seriesId: string; runs: RunInfo[]; select
                 <span className="muted small">
                   {new Date(r.createdAt).toLocaleString()} · {r.summary.lesions} lesion{r.summary.lesions === 1 ? '' : 's'}
                 </span>
+                {r.review && (
+                  <span className="muted small" data-testid="run-review" title={`Review started by ${r.review.startedBy}, last edited ${new Date(r.review.updatedAt).toLocaleString()}`}>
+                    {describeReviewProgress(r.review)}
+                  </span>
+                )}
               </button>
             </li>
           ))}

@@ -68,6 +68,11 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
     });
   }, [api, loadRuns]);
 
+  // The run list shows each run's review progress; a review edit changes it.
+  useEffect(() => {
+    if (review) loadRuns();
+  }, [review, loadRuns]);
+
   useEffect(() => {
     const run = runs.find((r) => r.id === runId);
     setOutcome(null);
