@@ -6,7 +6,8 @@
  * AUPRC (average precision) and AUROC over brain voxels, lesion sensitivity and false positives
  * per scan at two cuts (the absolute 0.25, and the cut a new analysis starts with: z = 3 against
  * the method's healthy reference where one is calibrated, else the same 0.25),
- * and time per analysed slice.
+ * and time per analysed slice. Lesions are outlined as a new analysis outlines them: at half
+ * their contrast for the diffusion model, at the threshold for the classical inpainters.
  *
  * Methods: the diffusion model (fast preset; when models/<id>/ is installed), the classical
  * inpainters through the same grid and scoring, and a density threshold (no inpainting: distance
@@ -41,7 +42,7 @@ import { parseArgs } from 'node:util';
 import { generateCase } from '../src/main/core/synth/case';
 import { analyzeVolume, scoreReconstruction, type InpainterChoice } from '../src/main/core/pipeline/analyze';
 import { DEFAULT_MODEL_ID } from '../src/main/core/pipeline/run-analysis';
-import { canReadZ, toThresholdSettings, loadHealthyReferences } from '../src/main/core/pipeline/reading';
+import { canReadZ, defaultExtent, toThresholdSettings, loadHealthyReferences } from '../src/main/core/pipeline/reading';
 import type { HealthyReferenceSet } from '../src/main/core/scoring/threshold';
 import type { ReadingSettings } from '../src/shared/analysis';
 import { describeStrategy } from '../src/shared/analysis';
@@ -186,7 +187,8 @@ for (const type of types) {
       const analysed = new Uint8Array(brain.length);
       for (let p = 0; p < analysed.length; p++) analysed[p] = brain[p] && inSlices[p] ? 1 : 0;
       for (const denseHu of denseLimits) {
-        const base: ReadingSettings = { ...DEFAULT_READING_SETTINGS, denseExclusionHu: denseHu };
+        // Lesions outlined as a new analysis with this inpainter outlines them (the density baseline, not an app method, at the default).
+        const base: ReadingSettings = { ...DEFAULT_READING_SETTINGS, extent: m.inpainter ? defaultExtent(m.inpainter) : DEFAULT_READING_SETTINGS.extent, denseExclusionHu: denseHu };
         // The engine leaves the dense voxels out as the app does (and erodes around them); the
         // voxel metrics count the brain voxels it does not leave out.
         const region = withoutDenseVoxels(analysed, vol.data, denseHu);

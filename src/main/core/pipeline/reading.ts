@@ -81,8 +81,13 @@ export function canReadZ(reading: Pick<ReadingSettings, 'metric' | 'fusion' | 's
  * per scan 42 -> 94 mL, haematoma volume error +3% -> +131%).
  */
 export function defaultReading(inpainter: InpainterChoice, references: HealthyReferenceSet): ReadingSettings {
-  const base = inpainter.kind === 'diffusion' ? DEFAULT_READING_SETTINGS : { ...DEFAULT_READING_SETTINGS, extent: 'threshold' as const };
+  const base = { ...DEFAULT_READING_SETTINGS, extent: defaultExtent(inpainter) };
   return canReadZ(base, references) ? { ...base, strategy: { kind: 'zscore', z: DEFAULT_Z_CUT } } : base;
+}
+
+/** How a new analysis outlines its lesions with this inpainter (why: see defaultReading). */
+export function defaultExtent(inpainter: InpainterChoice): ReadingSettings['extent'] {
+  return inpainter.kind === 'diffusion' ? 'half-contrast' : 'threshold';
 }
 
 /**
