@@ -74,13 +74,13 @@ describe('review edits', () => {
     const run = await analysedRun(services);
     const listed = async () => ((await services.call('analysis.runs', { seriesId: run.seriesId })) as RunInfo[])[0].review;
     expect(run.review).toBeNull();
-    let st = (await services.call('review.start', { runId: run.id, reading, author: 'dr.test' })) as ReviewState;
+    const st = (await services.call('review.start', { runId: run.id, reading, author: 'dr.test' })) as ReviewState;
     const found = st.lesions.map((l) => l.label);
     expect(found.length).toBeGreaterThanOrEqual(2);
     expect(await listed()).toMatchObject({ found: found.length, accepted: 0, rejected: 0, startedBy: 'dr.test' });
 
     await services.call('review.setLesion', { runId: run.id, label: found[0], status: 'accepted' });
-    st = (await services.call('review.setLesion', { runId: run.id, label: found[1], status: 'rejected' })) as ReviewState;
+    await services.call('review.setLesion', { runId: run.id, label: found[1], status: 'rejected' });
     // A lesion the reviewer draws is accepted as drawn, but it is not one the analysis found.
     await services.call('review.brush', { runId: run.id, mode: 'paint', center: [20, 20, 1], radiusMm: 3 });
     expect(await listed()).toMatchObject({ found: found.length, accepted: 1, rejected: 1 });
