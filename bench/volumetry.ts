@@ -16,8 +16,11 @@
  * lesion and is not counted), and the median unreviewed lesion volume per scan (what false
  * positives add before review).
  *
+ * `--support-steps 0.25,0.5,1` reads each analysis with lesions reaching down to each of these
+ * steps below the z cut (the reading's is Z_SUPPORT_STEP): how the hysteresis step moves volumes.
+ *
  * Run: npx tsx bench/volumetry.ts [--cases 4] [--seed 7] [--growth 0.15] [--interval 2] [--model ID]
- *        [--slices 6] [--methods diffusion,biharmonic]
+ *        [--slices 6] [--methods diffusion,biharmonic] [--support-steps 0.25,0.5,1]
  * Writes bench/results/volumetry.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,9 +30,9 @@ import { generateCase } from '../src/main/core/synth/case';
 import { analyzeVolume, scoreReconstruction, type InpainterChoice } from '../src/main/core/pipeline/analyze';
 import { DEFAULT_MODEL_ID } from '../src/main/core/pipeline/run-analysis';
 import { defaultReading, loadHealthyReferences, toThresholdSettings } from '../src/main/core/pipeline/reading';
-import { describeStrategy } from '../src/shared/analysis';
+import { describeStrategy, Z_SUPPORT_STEP } from '../src/shared/analysis';
 import { thresholdStudy } from '../src/main/core/scoring/lesions';
-import { LESION_EXTENTS, type LesionExtent } from '../src/main/core/scoring/delineate';
+import { LESION_EXTENTS } from '../src/main/core/scoring/delineate';
 import { listModels } from '../src/main/core/inpaint/model';
 import { modelsDir } from '../src/main/paths';
 import { voxelVolumeMl } from '../src/main/core/volume';
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     slices: { type: 'string', default: '6' },
     methods: { type: 'string' },
     model: { type: 'string', default: DEFAULT_MODEL_ID },
+    'support-steps': { type: 'string' },
   },
 });
 const cases = Number(values.cases);
@@ -50,6 +54,9 @@ const firstSeed = Number(values.seed);
 const growth = Number(values.growth);
 const interval = Number(values.interval);
 const slices = Number(values.slices);
+// How far below a z cut each lesion may reach (the reading's Z_SUPPORT_STEP unless measured here).
+const supportSteps = values['support-steps'] ? values['support-steps'].split(',').map(Number) : [Z_SUPPORT_STEP];
+if (supportSteps.some((x) => !(x >= 0))) throw new Error('--support-steps: give steps of 0 or more, e.g. 0.25,0.5,1');
 
 // Which diffusion model the diffusion row uses (any installed one; the app's default otherwise).
 const modelId = values.model!;
@@ -80,33 +87,32 @@ for (let c = 0; c < cases; c++) {
     const references = await loadHealthyReferences(modelsDir(), m.inpainter);
     const reading = defaultReading(m.inpainter, references);
     cuts.set(m.name, describeStrategy(reading.strategy));
-    const perExtent = new Map<LesionExtent, Measure>(LESION_EXTENTS.map((e) => [e, { seed, truth: [0, 0], measured: [0, 0], unreviewed: [0, 0] }]));
+    const readings = LESION_EXTENTS.flatMap((extent) => supportSteps.map((step) => ({ extent, step, key: `${m.name}|${extent}|${step}` })));
+    const perReading = new Map<string, Measure>(readings.map((r) => [r.key, { seed, truth: [0, 0], measured: [0, 0], unreviewed: [0, 0] }]));
     for (const [t, tp] of gen.timepoints.entries()) {
       const vol = tp.volume;
       const a = await analyzeVolume(vol, { inpainter: m.inpainter, modelsDir: modelsDir(), seed: 0 });
       const score = scoreReconstruction(a.recon, reading);
       const haematoma = tp.lesionLabels.map((x) => (x === haematomaLabel ? 1 : 0));
       const truthMl = haematoma.reduce((s, x) => s + x, 0) * voxelVolumeMl(vol.spacing);
-      for (const extent of LESION_EXTENTS) {
-        const r = thresholdStudy(
-          { score: score.score, signedResidual: score.signed, hu: vol.data, brainMask: a.brainMask, geometry: vol },
-          toThresholdSettings({ ...reading, extent }, references),
-        );
+      for (const { extent, step, key } of readings) {
+        const settings = toThresholdSettings({ ...reading, extent }, references);
+        if (settings.support?.kind === 'zscore' && settings.strategy.kind === 'zscore') settings.support = { ...settings.support, z: settings.strategy.z - step };
+        const r = thresholdStudy({ score: score.score, signedResidual: score.signed, hu: vol.data, brainMask: a.brainMask, geometry: vol }, settings);
         const touching = new Set<number>();
         for (let p = 0; p < haematoma.length; p++) if (haematoma[p] && r.labels[p] > 0) touching.add(r.labels[p]);
-        const row = perExtent.get(extent)!;
+        const row = perReading.get(key)!;
         row.truth[t] = truthMl;
         row.measured[t] = r.lesions.filter((l) => touching.has(l.label)).reduce((s, l) => s + l.volumeMl, 0);
         row.unreviewed[t] = r.lesionVolumeMl;
       }
     }
-    for (const [extent, row] of perExtent) {
-      const key = `${m.name}|${extent}`;
+    for (const [key, row] of perReading) {
       results.set(key, [...(results.get(key) ?? []), row]);
       const change = row.measured[1] - row.measured[0];
       const truthChange = row.truth[1] - row.truth[0];
       process.stderr.write(
-        `seed ${seed} ${m.name} ${extent}: haematoma ${row.truth.map((v) => v.toFixed(2)).join(' -> ')} mL, measured ${row.measured.map((v) => v.toFixed(2)).join(' -> ')} (change error ${((100 * (change - truthChange)) / truthChange).toFixed(1)}%)\n`,
+        `seed ${seed} ${key.replaceAll('|', ' ')}: haematoma ${row.truth.map((v) => v.toFixed(2)).join(' -> ')} mL, measured ${row.measured.map((v) => v.toFixed(2)).join(' -> ')} (change error ${((100 * (change - truthChange)) / truthChange).toFixed(1)}%)\n`,
       );
     }
   }
@@ -119,12 +125,13 @@ const median = (xs: number[]) => {
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const table: Record<string, string | number>[] = [];
 for (const [key, rows] of results) {
-  const [method, extent] = key.split('|');
+  const [method, extent, supportStep] = key.split('|');
   const volumeErrors = rows.flatMap((r) => [0, 1].map((t) => (r.measured[t] - r.truth[t]) / r.truth[t]));
   const changeErrors = rows.map((r) => (r.measured[1] - r.measured[0] - (r.truth[1] - r.truth[0])) / (r.truth[1] - r.truth[0]));
   table.push({
     method,
     extent,
+    ...(supportSteps.length > 1 ? { supportStep } : {}),
     cases: rows.length,
     medianVolumeError: pct(median(volumeErrors)),
     worstVolumeError: pct(volumeErrors.reduce((w, e) => (Math.abs(e) > Math.abs(w) ? e : w), 0)),
