@@ -150,4 +150,4 @@ process.stdout.write(
     '\n',
 );
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/volumetry.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, model: installed && methods.some((m) => m.name === 'diffusion') ? modelId : null, cases, firstSeed, growth, interval, slices, cuts: Object.fromEntries(cuts), rows: table, perCase: Object.fromEntries(results) }, null, 2));
+writeFileSync('bench/results/volumetry.json', JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, model: installed && methods.some((m) => m.name === 'diffusion') ? modelId : null, cases, firstSeed, growth, interval, slices, supportSteps, cuts: Object.fromEntries(cuts), rows: table, perCase: Object.fromEntries(results) }, null, 2));
