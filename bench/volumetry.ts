@@ -96,9 +96,10 @@ for (let c = 0; c < cases; c++) {
       const haematoma = tp.lesionLabels.map((x) => (x === haematomaLabel ? 1 : 0));
       const truthMl = haematoma.reduce((s, x) => s + x, 0) * voxelVolumeMl(vol.spacing);
       for (const { extent, step, key } of readings) {
-        const settings = toThresholdSettings({ ...reading, extent }, references);
-        if (settings.support?.kind === 'zscore' && settings.strategy.kind === 'zscore') settings.support = { ...settings.support, z: settings.strategy.z - step };
-        const r = thresholdStudy({ score: score.score, signedResidual: score.signed, hu: vol.data, brainMask: a.brainMask, geometry: vol }, settings);
+        const r = thresholdStudy(
+          { score: score.score, signedResidual: score.signed, hu: vol.data, brainMask: a.brainMask, geometry: vol },
+          toThresholdSettings({ ...reading, extent }, references, step),
+        );
         const touching = new Set<number>();
         for (let p = 0; p < haematoma.length; p++) if (haematoma[p] && r.labels[p] > 0) touching.add(r.labels[p]);
         const row = perReading.get(key)!;

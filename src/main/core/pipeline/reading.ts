@@ -32,7 +32,8 @@ export function scoringKey(r: Pick<ReadingSettings, 'metric' | 'fusion' | 'weigh
   return `${r.metric}/${r.fusion}/${r.weights?.join(',') ?? ''}/${r.smoothingMm ?? 0}`;
 }
 
-export function toThresholdSettings(reading: ReadingSettings, references: HealthyReferenceSet): ThresholdSettings {
+/** `supportStep`: how far below a z cut its lesions reach (the app's Z_SUPPORT_STEP; bench:volumetry measures others). */
+export function toThresholdSettings(reading: ReadingSettings, references: HealthyReferenceSet, supportStep = Z_SUPPORT_STEP): ThresholdSettings {
   const s = reading.strategy;
   let strategy: ThresholdSettings['strategy'];
   let support: ThresholdSettings['support'];
@@ -43,7 +44,7 @@ export function toThresholdSettings(reading: ReadingSettings, references: Health
     const reference = requireHealthyReference(references, reading.metric, reading.fusion);
     // Healthy score distributions are heavy-tailed: read the cut from the measured quantiles.
     strategy = { kind: 'zscore', z: s.z, reference, distribution: 'empirical' };
-    support = { kind: 'zscore', z: s.z - Z_SUPPORT_STEP, reference, distribution: 'empirical' };
+    support = { kind: 'zscore', z: s.z - supportStep, reference, distribution: 'empirical' };
   } else if (s.kind === 'percentile') strategy = { kind: 'percentile', percentile: s.percentile };
   else strategy = { kind: 'absolute', value: s.value };
   if (reading.fusion === 'weighted' && !reading.weights) throw new AppError('BAD_REQUEST', 'Weighted fusion needs one weight per square size.');
