@@ -77,21 +77,42 @@ def load_subjects(paths, min_brain_px=200, log=None):
     return subjects
 
 
+def _random_ellipse(rng, yy, xx, cy, cx, radius, spread, smallest):
+    """One random ellipse near (cy, cx): the squared normalised distance of every pixel from its centre, and its minor radius."""
+    oy, ox = rng.normal(0, radius * spread, 2)
+    ry, rx = radius * rng.uniform(smallest, 1.0, 2)
+    a = rng.uniform(0, np.pi)
+    dy, dx = yy - (cy + oy), xx - (cx + ox)
+    u = dx * np.cos(a) + dy * np.sin(a)
+    v = -dx * np.sin(a) + dy * np.cos(a)
+    return (u / rx) ** 2 + (v / ry) ** 2, min(rx, ry)
+
+
 def _blob(rng, h, w, cy, cx, radius):
     """An irregular hole: the union of 1-4 random ellipses around (cy, cx)."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     hole = np.zeros((h, w), dtype=bool)
     for _ in range(rng.integers(1, 5)):
-        oy, ox = rng.normal(0, radius * 0.4, 2)
-        ry, rx = radius * rng.uniform(0.35, 1.0, 2)
-        a = rng.uniform(0, np.pi)
-        dy, dx = yy - (cy + oy), xx - (cx + ox)
-        u = dx * np.cos(a) + dy * np.sin(a)
-        v = -dx * np.sin(a) + dy * np.cos(a)
-        hole |= (u / rx) ** 2 + (v / ry) ** 2 <= 1
+        q, _minor = _random_ellipse(rng, yy, xx, cy, cx, radius, 0.4, 0.35)
+        hole |= q <= 1
     if not hole.any():
         hole[int(np.clip(cy, 0, h - 1)), int(np.clip(cx, 0, w - 1))] = True
     return hole
+
+
+def _soft_blob(rng, h, w, cy, cx, radius, edge_px=1.5):
+    """A lesion-like weight map in [0, 1]: 1-3 random ellipses around (cy, cx) with a soft rim."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    weight = np.zeros((h, w), dtype=np.float32)
+    for _ in range(rng.integers(1, 4)):
+        q, minor = _random_ellipse(rng, yy, xx, cy, cx, radius, 0.3, 0.5)
+        weight = np.maximum(weight, np.clip((1 - np.sqrt(q)) * minor / edge_px + 0.5, 0, 1))
+    return weight
+
+
+# Window units ([0, 1] over -0..80 HU): acute blood is 16-48 HU above brain, an infarct or oedema 5-20 HU below.
+LESION_HYPER = (0.2, 0.6)
+LESION_HYPO = (-0.25, -0.06)
 
 
 def _grid_phase_mask(rng, brain, size):
@@ -116,8 +137,12 @@ def _grid_phase_mask(rng, brain, size):
 class ExampleSampler:
     """Draws (condition without the noisy channel, clean image, hole, linear fill) examples in network units."""
 
-    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True, hide_neighbours=False):
+    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True, hide_neighbours=False, p_lesion=0.0):
         self.subjects = subjects
+        # Paint a lesion into the slices above and below (and around the hole) while the target stays healthy:
+        # the network learns to take anatomy from the neighbours but not an abnormal density, so a lesion that
+        # spans slices is not copied into the "healthy" repainting (docs/benchmarks.md, neighbour leak).
+        self.p_lesion = p_lesion
         # Blank the slices above and below inside the hole as well (the engine does the same for a model whose
         # manifest says neighbourSlicesInHole "hidden"): a lesion spanning slices cannot be copied from them.
         self.hide_neighbours = hide_neighbours
@@ -212,16 +237,38 @@ class ExampleSampler:
                 hole |= _blob(self.rng, FULL, FULL, py, px, self.rng.uniform(4, 32))
         return self._finish(img, brain, above, below, hole)
 
+    def _paint_lesion(self, img, brain, above, below, hole):
+        """A lesion spanning slices, centred in the hole: in the neighbours and in the known ring, never the truth."""
+        ys, xs = np.nonzero(hole)
+        j = self.rng.integers(len(ys))
+        side = hole.shape[0]
+        radius = self.rng.uniform(3, max(4.0, min(24.0, side / 3)))
+        weight = _soft_blob(self.rng, side, hole.shape[1], ys[j], xs[j], radius) * brain
+        lo, hi = LESION_HYPER if self.rng.random() < 0.6 else LESION_HYPO
+        delta = self.rng.uniform(lo, hi)
+        which = self.rng.random()
+        if which < 0.8 and above.any():
+            above = np.clip(above + delta * weight * self.rng.uniform(0.6, 1.0), 0, 1)
+        if which >= 0.4 and below.any():
+            below = np.clip(below + delta * weight * self.rng.uniform(0.6, 1.0), 0, 1)
+        seen = img
+        if self.rng.random() < 0.5:
+            seen = np.where(hole, img, np.clip(img + delta * weight, 0, 1))
+        return seen, above, below
+
     def _finish(self, img, brain, above, below, hole):
         if self.flip and self.rng.random() < 0.5:
             img, brain, above, below, hole = (a[:, ::-1] for a in (img, brain, above, below, hole))
+        seen = img
+        if self.p_lesion > 0 and self.rng.random() < self.p_lesion and hole.any():
+            seen, above, below = self._paint_lesion(img, brain, above, below, hole)
         x0 = to_network(img)
-        known = np.where(hole, to_network(0.0), x0)  # knownFill 0 (windowed), mapped like the images
+        known = np.where(hole, to_network(0.0), to_network(seen))  # knownFill 0 (windowed), mapped like the images
         if self.hide_neighbours:
             above, below = np.where(hole, 0.0, above), np.where(hole, 0.0, below)  # knownFill there too
         cond = np.stack([np.zeros_like(x0), known, hole.astype(np.float32), brain, to_network(above), to_network(below)])
         # Linear, so filling in network units equals filling windowed values.
-        init = linear_fill(x0, hole) if self.pose_fill else x0
+        init = linear_fill(to_network(seen), hole) if self.pose_fill else x0
         return cond.astype(np.float32), x0[None].astype(np.float32), hole[None].astype(np.float32), init[None].astype(np.float32)
 
     def batch(self, kind, count):
