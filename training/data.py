@@ -263,12 +263,13 @@ class ExampleSampler:
         if self.p_lesion > 0 and self.rng.random() < self.p_lesion and hole.any():
             seen, above, below = self._paint_lesion(img, brain, above, below, hole)
         x0 = to_network(img)
-        known = np.where(hole, to_network(0.0), to_network(seen))  # knownFill 0 (windowed), mapped like the images
+        shown = x0 if seen is img else to_network(seen)  # the slice as the model sees it, in network units
+        known = np.where(hole, to_network(0.0), shown)  # knownFill 0 (windowed), mapped like the images
         if self.hide_neighbours:
             above, below = np.where(hole, 0.0, above), np.where(hole, 0.0, below)  # knownFill there too
         cond = np.stack([np.zeros_like(x0), known, hole.astype(np.float32), brain, to_network(above), to_network(below)])
         # Linear, so filling in network units equals filling windowed values.
-        init = linear_fill(to_network(seen), hole) if self.pose_fill else x0
+        init = linear_fill(shown, hole) if self.pose_fill else x0
         return cond.astype(np.float32), x0[None].astype(np.float32), hole[None].astype(np.float32), init[None].astype(np.float32)
 
     def batch(self, kind, count):

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { numpyReady, PYTHON } from './python';
 
 /**
  * `train.py --lesion-neighbours` paints a lesion into the slices above and below (and around the
@@ -9,8 +9,6 @@ import { describe, expect, it } from 'vitest';
  * outside the brain; otherwise the model would learn to repaint lesions, the opposite of the aim.
  * Needs /usr/bin/python3 with python3-numpy (installed by .ci/run).
  */
-const PYTHON = '/usr/bin/python3';
-const numpyReady = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 
 const CHECK = String.raw`
 import json, sys
@@ -27,7 +25,7 @@ masks[:, 40:216, 50:206] = True
 subject = Subject('s', images, masks, 200)
 report = {'painted': 0, 'truthChanged': 0, 'holeSeen': 0, 'outsideBrain': 0, 'neighbourChanged': 0, 'ringChanged': 0, 'total': 0}
 sampler = ExampleSampler([subject], 11, p_jitter=0.0, p_drop_neighbour=0.0, flip=False, p_lesion=1.0)
-for i in range(60):
+for _ in range(60):
     img = images[2, 60:124, 70:134].astype(np.float32)
     brain = masks[2, 60:124, 70:134].astype(np.float32)
     brain[:, :8] = 0  # a brain edge inside the crop

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { numpyReady, PYTHON } from './python';
 import { inpaintClassical } from '../../../src/main/core/inpaint/classical';
 
 /**
@@ -9,8 +9,6 @@ import { inpaintClassical } from '../../../src/main/core/inpaint/classical';
  * from inputs it never gets in the app; this checks them against each other on the hole shapes
  * the engine and training use. Needs /usr/bin/python3 with python3-numpy (installed by .ci/run).
  */
-const PYTHON = '/usr/bin/python3';
-const numpyReady = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 
 function pythonFill(width: number, height: number, image: Float32Array, hole: Uint8Array): number[] {
   const run = spawnSync(PYTHON, ['training/fill.py'], { input: JSON.stringify({ width, height, image: Array.from(image), hole: Array.from(hole) }), encoding: 'utf8', maxBuffer: 1 << 26 });
