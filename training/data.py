@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from diffusion import to_network
+from units import to_network
 from fill import linear_fill
 from nifti import read_nifti
 

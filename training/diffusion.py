@@ -1,13 +1,11 @@
 """Noise schedule and prediction targets, identical to the engine's (src/main/core/inpaint/schedule.ts).
 
-Units: images in network units, windowed [0, 1] mapped linearly to [-1, 1].
+Units: images in network units (units.py), windowed [0, 1] mapped linearly to [-1, 1].
 """
 import numpy as np
 import torch
 
 SCHEDULE = {"type": "linear", "betaStart": 0.0001, "betaEnd": 0.02, "trainingSteps": 1000, "variance": "fixedSmall"}
-WINDOWED_RANGE = (0.0, 1.0)
-NETWORK_RANGE = (-1.0, 1.0)
 
 
 def betas(schedule=SCHEDULE):
@@ -19,18 +17,6 @@ def betas(schedule=SCHEDULE):
 
 def alpha_bar(schedule=SCHEDULE):
     return np.cumprod(1.0 - betas(schedule))
-
-
-def to_network(windowed):
-    w0, w1 = WINDOWED_RANGE
-    n0, n1 = NETWORK_RANGE
-    return n0 + (windowed - w0) * (n1 - n0) / (w1 - w0)
-
-
-def from_network(x):
-    w0, w1 = WINDOWED_RANGE
-    n0, n1 = NETWORK_RANGE
-    return w0 + (x - n0) * (w1 - w0) / (n1 - n0)
 
 
 class Diffusion:

@@ -19,10 +19,11 @@ import time
 import numpy as np
 import torch
 
-from diffusion import SCHEDULE, WINDOWED_RANGE, NETWORK_RANGE, Diffusion
+from diffusion import SCHEDULE, Diffusion
 from onnx_fixups import apply as apply_fixups
 from stages import training_stages
 from unet import CHANNELS, InpaintUNet, count_params, macs_per_pixel
+from units import NETWORK_RANGE, WINDOWED_RANGE
 
 OPSET = 13
 

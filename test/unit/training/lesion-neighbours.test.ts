@@ -15,7 +15,7 @@ import json, sys
 import numpy as np
 sys.path.insert(0, 'training')
 from data import ExampleSampler, Subject
-from diffusion import to_network
+from units import to_network
 
 rng = np.random.default_rng(3)
 depth, side = 5, 256
