@@ -137,12 +137,14 @@ def _grid_phase_mask(rng, brain, size):
 class ExampleSampler:
     """Draws (condition without the noisy channel, clean image, hole, linear fill) examples in network units."""
 
-    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True, hide_neighbours=False, p_lesion=0.0):
+    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True, hide_neighbours=False, p_lesion=0.0, p_hypodense=0.4):
         self.subjects = subjects
         # Paint a lesion into the slices above and below (and around the hole) while the target stays healthy:
         # the network learns to take anatomy from the neighbours but not an abnormal density, so a lesion that
         # spans slices is not copied into the "healthy" repainting (docs/benchmarks.md, neighbour leak).
         self.p_lesion = p_lesion
+        # Share of those lesions that are darker than brain (infarct, oedema) rather than denser (blood).
+        self.p_hypodense = p_hypodense
         # Blank the slices above and below inside the hole as well (the engine does the same for a model whose
         # manifest says neighbourSlicesInHole "hidden"): a lesion spanning slices cannot be copied from them.
         self.hide_neighbours = hide_neighbours
@@ -244,7 +246,8 @@ class ExampleSampler:
         side = hole.shape[0]
         radius = self.rng.uniform(3, max(4.0, min(24.0, side / 3)))
         weight = _soft_blob(self.rng, side, hole.shape[1], ys[j], xs[j], radius) * brain
-        lo, hi = LESION_HYPER if self.rng.random() < 0.6 else LESION_HYPO
+        # Written so the default share 0.4 draws exactly as before the option existed.
+        lo, hi = LESION_HYPER if self.rng.random() < 1 - self.p_hypodense else LESION_HYPO
         delta = self.rng.uniform(lo, hi)
         which = self.rng.random()
         if which < 0.8 and above.any():

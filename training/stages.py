@@ -35,7 +35,7 @@ def training_stages(info):
         "lr": a.get("lr"),
         "fillStart": a.get("fill_start", 0),
         "neighbourSlicesInHole": "hidden" if a.get("hide_neighbours") else "shown",
-        **({"lesionNeighbours": a["lesion_neighbours"]} if a.get("lesion_neighbours") else {}),
+        **({"lesionNeighbours": a["lesion_neighbours"], "lesionHypodenseShare": a.get("lesion_hypodense", 0.4)} if a.get("lesion_neighbours") else {}),
         "mix": a.get("mix"),
     }
     return earlier + [own]

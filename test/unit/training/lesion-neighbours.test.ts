@@ -49,6 +49,13 @@ for _ in range(60):
     inside = hole & (brain > 0)
     if (changed[0] & inside).any() or (changed[1] & inside).any():
         report['painted'] += 1
+# --lesion-hypodense 1: every painted lesion is darker than the slice it is painted into.
+dark = ExampleSampler([subject], 12, p_jitter=0.0, p_drop_neighbour=0.0, flip=False, p_lesion=1.0, p_hypodense=1.0)
+report['brighter'] = 0
+for _ in range(30):
+    cond, x0, h, init = dark._finish(img, brain, above, below, hole)
+    if (cond[4] - to_network(above) > 1e-6).any() or (cond[5] - to_network(below) > 1e-6).any():
+        report['brighter'] += 1
 print(json.dumps(report))
 `;
 
@@ -67,5 +74,7 @@ describe.skipIf(!numpyReady)(`training lesions in the neighbour slices (needs ${
     // Half of them also show it around the hole, as a lesion larger than the square does.
     expect(r.ringChanged).toBeGreaterThan(15);
     expect(r.ringChanged).toBeLessThan(45);
+    // The default share is 40% hypodense; at 100% no painted lesion brightens a neighbour.
+    expect(r.brighter).toBe(0);
   });
 });
