@@ -89,7 +89,9 @@ test.describe('browser mode foundation', () => {
     await expect(page.getByTestId('library-empty')).toBeVisible();
     expect(await rpc<StudySummary[]>(server, 'studies.list', {})).toEqual([]);
     expect(readdirSync(join(server.dataDir, 'runs'))).toEqual([]);
-    expect(readdirSync(join(server.dataDir, 'series'))).toEqual([]);
+    // The rows go first (a failed file removal leaves orphans the next start sweeps), so the list
+    // can empty while the series folder is still being removed: wait for the disk, briefly.
+    await expect.poll(() => readdirSync(join(server.dataDir, 'series')), { timeout: 10_000 }).toEqual([]);
   });
 
   test('an analysis that cannot run says why in the analysis panel, not only in the job bar', async ({ freshServer: server, page }) => {
