@@ -66,11 +66,12 @@ if (detection && values.baselines) {
     if (JSON.stringify(other[key]) !== JSON.stringify(detection[key])) throw new Error(`--baselines: ${values.baselines} differs in ${key} (${JSON.stringify(other[key])} against ${JSON.stringify(detection[key])}); it must be a run of the same cases and reading.`);
   const own = detection.rows as { method: string }[];
   const added = other.rows.filter((r) => !r.method.startsWith('diffusion') && !own.some((o) => o.method === r.method));
+  const addedMethods = new Set(added.map((r) => r.method));
   detection.rows = [...own, ...added];
   // The same methods' lesion counts at each z cut, where both runs read several cuts.
   if (Array.isArray(detection.operatingPoints))
-    detection.operatingPoints = [...(detection.operatingPoints as { method: string }[]), ...(other.operatingPoints ?? []).filter((p) => added.some((r) => r.method === p.method))];
-  detection.baselinesFrom = { date: other.date, methods: [...new Set(added.map((r) => r.method))] };
+    detection.operatingPoints = [...(detection.operatingPoints as { method: string }[]), ...(other.operatingPoints ?? []).filter((p) => addedMethods.has(p.method))];
+  detection.baselinesFrom = { date: other.date, methods: [...addedMethods] };
 }
 if (detection) benchmarks.detection = detection;
 if (values.note !== undefined) benchmarks.note = values.note;

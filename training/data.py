@@ -113,6 +113,9 @@ def _soft_blob(rng, h, w, cy, cx, radius, edge_px=1.5):
 # Window units ([0, 1] over -0..80 HU): acute blood is 16-48 HU above brain, an infarct or oedema 5-20 HU below.
 LESION_HYPER = (0.2, 0.6)
 LESION_HYPO = (-0.25, -0.06)
+# Share of painted lesions that are hypodense, unless --lesion-hypodense says otherwise; also what a
+# checkpoint from before that option used.
+LESION_HYPODENSE_SHARE = 0.4
 
 
 def _grid_phase_mask(rng, brain, size):
@@ -137,7 +140,7 @@ def _grid_phase_mask(rng, brain, size):
 class ExampleSampler:
     """Draws (condition without the noisy channel, clean image, hole, linear fill) examples in network units."""
 
-    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True, hide_neighbours=False, p_lesion=0.0, p_hypodense=0.4):
+    def __init__(self, subjects, seed, p_blob=0.15, p_jitter=0.3, p_drop_neighbour=0.05, flip=True, pose_fill=True, hide_neighbours=False, p_lesion=0.0, p_hypodense=LESION_HYPODENSE_SHARE):
         self.subjects = subjects
         # Paint a lesion into the slices above and below (and around the hole) while the target stays healthy:
         # the network learns to take anatomy from the neighbours but not an abnormal density, so a lesion that

@@ -19,6 +19,7 @@ import time
 import numpy as np
 import torch
 
+from data import LESION_HYPODENSE_SHARE
 from diffusion import SCHEDULE, Diffusion
 from onnx_fixups import apply as apply_fixups
 from stages import training_stages
@@ -170,7 +171,7 @@ def training_card(info, prediction):
             "loss": "mean squared error of the prediction target over the inpainted pixels",
             "augmentation": "left-right flips; 5% of neighbour slices dropped (as at the ends of a stack)"
             + (f"; in {round(100 * a['lesion_neighbours'])}% of the examples a synthetic lesion painted into the slices above and below "
-               f"(and, in half of those, around the hole; {round(100 * a.get('lesion_hypodense', 0.4))}% of them hypodense) "
+               f"(and, in half of those, around the hole; {round(100 * a.get('lesion_hypodense', LESION_HYPODENSE_SHARE))}% of them hypodense) "
                "while the truth stayed healthy (--lesion-neighbours)" if a.get("lesion_neighbours") else "")
             + ("; the neighbour slices blanked inside the hole (--hide-neighbours)" if hide else ""),
             "generatedBy": "training/train.py + training/export.py",

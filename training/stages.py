@@ -1,4 +1,5 @@
 """The training stages behind a checkpoint (a model fine-tuned from a fine-tuned model has several)."""
+from data import LESION_HYPODENSE_SHARE
 
 
 def _legacy_stage(prior):
@@ -35,7 +36,7 @@ def training_stages(info):
         "lr": a.get("lr"),
         "fillStart": a.get("fill_start", 0),
         "neighbourSlicesInHole": "hidden" if a.get("hide_neighbours") else "shown",
-        **({"lesionNeighbours": a["lesion_neighbours"], "lesionHypodenseShare": a.get("lesion_hypodense", 0.4)} if a.get("lesion_neighbours") else {}),
+        **({"lesionNeighbours": a["lesion_neighbours"], "lesionHypodenseShare": a.get("lesion_hypodense", LESION_HYPODENSE_SHARE)} if a.get("lesion_neighbours") else {}),
         "mix": a.get("mix"),
     }
     return earlier + [own]

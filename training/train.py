@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import CROP_FOR_SQUARE, ExampleSampler, find_subjects, load_subjects, subject_seed  # noqa: E402
+from data import CROP_FOR_SQUARE, LESION_HYPODENSE_SHARE, ExampleSampler, find_subjects, load_subjects, subject_seed  # noqa: E402
 from diffusion import Diffusion  # noqa: E402
 from stages import training_stages  # noqa: E402
 from unet import InpaintUNet, count_params, macs_per_pixel  # noqa: E402
@@ -175,7 +175,7 @@ def main():
     ap.add_argument("--fill-start", type=float, default=0.0, help="fraction of examples posed as the fast preset poses them: the hole's linear fill noised to t = 500, target the truth")
     ap.add_argument("--hide-neighbours", action="store_true", help="blank the slices above and below inside the hole too, so the model cannot copy a lesion that spans slices (manifest: neighbourSlicesInHole hidden)")
     ap.add_argument("--lesion-neighbours", type=float, default=0.0, help="fraction of examples with a lesion painted into the slices above and below (and half of them around the hole) while the truth stays healthy, so the model does not copy a lesion that spans slices")
-    ap.add_argument("--lesion-hypodense", type=float, default=0.4, help="share of those lesions darker than brain (-5 to -20 HU, like an infarct); the rest are denser (+16 to +48 HU, like blood)")
+    ap.add_argument("--lesion-hypodense", type=float, default=LESION_HYPODENSE_SHARE, help="share of those lesions darker than brain (-5 to -20 HU, like an infarct); the rest are denser (+16 to +48 HU, like blood)")
     ap.add_argument("--prediction", default="v", choices=["epsilon", "v", "x0"])
     ap.add_argument("--base", type=int, default=16)
     ap.add_argument("--mults", default="1,2,4,4")

@@ -11,9 +11,3 @@ def to_network(windowed):
     w0, w1 = WINDOWED_RANGE
     n0, n1 = NETWORK_RANGE
     return n0 + (windowed - w0) * (n1 - n0) / (w1 - w0)
-
-
-def from_network(x):
-    w0, w1 = WINDOWED_RANGE
-    n0, n1 = NETWORK_RANGE
-    return w0 + (x - n0) * (w1 - w0) / (n1 - n0)
