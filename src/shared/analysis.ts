@@ -85,11 +85,12 @@ export function withStoredReadingDefaults(saved: unknown): unknown {
 /**
  * The cut a new analysis starts with when its inpainter has a healthy reference for the default
  * metric and fusion: z 3 against healthy scans, the score that about 1 healthy brain voxel in 740
- * reaches (0.36 for healthy-brain-ddpm 1.2.0). On bench:detect's hemorrhages (three cases per
- * type, healthy-brain-ddpm 1.2.0) it finds every focus the absolute cut 0.25 finds but one
- * subarachnoid one (sensitivity 0.33 against 0.39), at 2.7-5.3 false-positive lesions per scan
- * instead of 14-34; z 3.5 loses half or more of the intraventricular and subarachnoid foci, z 2.5
- * gives 2.2-7 times the false positives (docs/benchmarks.md, 'The default cut').
+ * reaches (0.34 for healthy-brain-ddpm 1.3.0). On bench:detect's hemorrhages (three cases per
+ * type, healthy-brain-ddpm 1.3.0) it finds every focus the absolute cut 0.25 finds but one
+ * subarachnoid one (sensitivity 0.33 against 0.39), at 3.0-4.3 false-positive lesions per scan
+ * instead of 12-44; z 3.5 loses a third or more of the intraventricular and subarachnoid foci, z
+ * 2.5 gives 2.3-10 times the false positives (docs/benchmarks.md, 'The default cut' and 'A second
+ * hypodense stage').
  */
 export const DEFAULT_Z_CUT = 3;
 

@@ -166,7 +166,7 @@ export function fitWords(words: readonly string[], limit = 64): string {
   return out || words.join(' ').slice(0, limit);
 }
 
-/** What produced a segment, for SegmentAlgorithmName: "Inpaint CT 0.1.0 healthy-brain-ddpm 1.2.0 fast". */
+/** What produced a segment, for SegmentAlgorithmName: "Inpaint CT 0.1.0 healthy-brain-ddpm 1.3.0 fast". */
 function algorithmName(p: CaseReport['run']['provenance']): string {
   const how = p.inpainter.kind === 'classical' ? [p.inpainter.method, 'inpainting'] : [p.model?.id ?? p.inpainter.modelId, ...(p.model?.version ? [p.model.version] : []), p.inpainter.preset];
   return fitWords(['Inpaint CT', APP_VERSION, ...how]);
