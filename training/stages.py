@@ -28,6 +28,9 @@ def training_stages(info):
         run = "continued from those weights (recovered by training/from_onnx.py)"
     else:
         run = "continued from those EMA weights"
+    deepened = prior.get("deepenedFrom")
+    if deepened:
+        run += f", deepened first from {deepened['blocks']} to {deepened['blocks'] + 1} residual blocks per level by training/deepen.py (same output at the start)"
     own = {
         "run": run,
         "steps": info.get("steps", 0),

@@ -262,7 +262,7 @@ def main():
             log("warning", message=f"--init-from {args.init_from} was trained with the neighbour slices {'hidden' if src_hidden else 'shown'} inside the hole; this run "
                 f"{'hides' if args.hide_neighbours else 'shows'} them (pass --hide-neighbours to match it)")
         stages = training_stages(src["info"])
-        prior = {"from": args.init_from, "steps": sum(st["steps"] for st in stages), "trainingSeconds": sum(st["trainingSeconds"] for st in stages), "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom"), "hardware": src["info"].get("hardware"), "stages": stages}
+        prior = {"from": args.init_from, "steps": sum(st["steps"] for st in stages), "trainingSeconds": sum(st["trainingSeconds"] for st in stages), "validation": src["info"].get("validation", [])[-1:], "recoveredFrom": src["info"].get("recoveredFrom"), "deepenedFrom": src["info"].get("deepenedFrom"), "hardware": src["info"].get("hardware"), "stages": stages}
         log("initialised", **{k: v for k, v in prior.items() if k != "validation"})
     params = count_params(model)
     log("model", parameters=params, macs_per_pixel=round(macs_per_pixel(InpaintUNet(**model.config))), config=model.config, prediction=args.prediction, device=str(device))
