@@ -5,7 +5,7 @@
  * limit (voxels of 170 HU or more left out) the default reading applies, into the distribution
  * `computeHealthyReference` stores.
  *
- *   npm run calibrate -- --inpainter biharmonic [--subjects 3] [--seed 6000] [--every 2]
+ *   npm run calibrate -- --inpainter biharmonic [--subjects 8] [--seed 6000] [--every 2]
  *   npm run calibrate -- --inpainter diffusion --model healthy-brain-ddpm [--preset fast]
  *
  * Where it writes (what `loadHealthyReferences` reads):
@@ -29,7 +29,7 @@ import { erodeMask, type BorderErosion } from '../src/main/core/scoring/distance
 import { computeHealthyReference, healthyReferenceKey, parseHealthyReferenceSet, referenceQuantile, normalCdf, type HealthyReference } from '../src/main/core/scoring/threshold';
 import type { FusionMethod } from '../src/main/core/scoring/fusion';
 import { withoutDenseVoxels } from '../src/main/core/scoring/lesions';
-import { DEFAULT_READING_SETTINGS } from '../src/shared/analysis';
+import { DEFAULT_READING_SETTINGS, DEFAULT_Z_CUT } from '../src/shared/analysis';
 import { modelsDir } from '../src/main/paths';
 
 const { values } = parseArgs({
@@ -37,7 +37,7 @@ const { values } = parseArgs({
     inpainter: { type: 'string', default: 'biharmonic' },
     model: { type: 'string', default: DEFAULT_MODEL_ID },
     preset: { type: 'string', default: 'fast' },
-    subjects: { type: 'string', default: '3' },
+    subjects: { type: 'string', default: '8' },
     seed: { type: 'string', default: '6000' },
     every: { type: 'string', default: '1' },
     'dry-run': { type: 'boolean', default: false },
@@ -121,9 +121,9 @@ parseHealthyReferenceSet({ metrics });
 const seconds = (performance.now() - started) / 1000;
 const p4 = normalCdf(4);
 console.log(`Healthy reference for ${label}: ${subjects} scans, ${analysedSlices} slices, ${seconds.toFixed(0)} s on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
-console.log('metric/fusion     voxels        mean         std   z=4 gaussian  z=4 empirical');
+console.log(`metric/fusion     voxels        mean         std   z=4 gaussian  z=${DEFAULT_Z_CUT} empirical  z=4 empirical`);
 for (const [key, ref] of Object.entries(metrics)) {
-  console.log(`${key.padEnd(16)} ${String(ref.voxels).padStart(8)}  ${ref.mean.toPrecision(4).padStart(10)}  ${ref.std.toPrecision(4).padStart(10)}  ${(ref.mean + 4 * ref.std).toPrecision(4).padStart(12)}  ${referenceQuantile(ref, p4).toPrecision(4).padStart(13)}`);
+  console.log(`${key.padEnd(16)} ${String(ref.voxels).padStart(8)}  ${ref.mean.toPrecision(4).padStart(10)}  ${ref.std.toPrecision(4).padStart(10)}  ${(ref.mean + 4 * ref.std).toPrecision(4).padStart(12)}  ${referenceQuantile(ref, normalCdf(DEFAULT_Z_CUT)).toPrecision(4).padStart(13)}  ${referenceQuantile(ref, p4).toPrecision(4).padStart(13)}`);
 }
 
 if (values['dry-run']) process.exit(0);

@@ -3,7 +3,9 @@ import {
   computeHealthyReference,
   healthyReferenceKey,
   normalCdf,
+  normalQuantile,
   parseHealthyReference,
+  quantileSorted,
   parseHealthyReferenceSet,
   referenceQuantile,
   requireHealthyReference,
@@ -49,8 +51,31 @@ describe('threshold strategies', () => {
     // Phi(0) = 0.5 -> 0.09 exactly; Phi(1.2816) ~= 0.9 -> ~0.15
     expect(resolveThreshold({ kind: 'zscore', z: 0, reference, distribution: 'empirical' }, scores).value).toBeCloseTo(0.09, 6);
     expect(resolveThreshold({ kind: 'zscore', z: 1.281552, reference, distribution: 'empirical' }, scores).value).toBeCloseTo(0.15, 4);
-    // between p 0.9 and 0.99: p = 0.945 -> 0.15 + 0.5 * 0.15
-    expect(referenceQuantile(reference, 0.945)).toBeCloseTo(0.225, 9);
+    // between p 0.9 and 0.99 the table is read linearly in z, not in p: p 0.945 is z 1.5982, a
+    // fraction (1.5982 - 1.2816) / (2.3263 - 1.2816) = 0.3031 of the way -> 0.15 + 0.3031 * 0.15
+    expect(referenceQuantile(reference, 0.945)).toBeCloseTo(0.19546, 4);
+    // segments ending at p 0 or 1 stay linear in p
+    expect(referenceQuantile(reference, 0.25)).toBeCloseTo(0.045, 9);
+    expect(referenceQuantile(reference, 0.995)).toBeCloseTo(0.55, 9);
+  });
+
+  it('reads the default cut and the panel\'s quarter steps as measured healthy quantiles', () => {
+    // A heavy-tailed healthy sample (exponential scores), as the inpainters' residuals are.
+    const n = 400_000;
+    const sample = Float32Array.from({ length: n }, (_, i) => -Math.log(1 - (i + 0.5) / n) * 0.05);
+    const ref = computeHealthyReference([sample], [new Uint8Array(n).fill(1)], { metric: 'absolute', fusion: 'max' });
+    const exact = (z: number) => quantileSorted(sample, normalCdf(z));
+    for (const z of [2.5, 3, 3.25, 3.5, 4]) {
+      const cut = resolveThreshold({ kind: 'zscore', z, reference: ref, distribution: 'empirical' }, scores).value;
+      expect(Math.abs(cut / exact(z) - 1), `z ${z}`).toBeLessThan(1e-4);
+    }
+    // Between the stored quarters, within a fraction of a percent.
+    for (const z of [2.6, 3.1, 3.4, 3.9]) expect(Math.abs(referenceQuantile(ref, normalCdf(z)) / exact(z) - 1), `z ${z}`).toBeLessThan(0.005);
+  });
+
+  it('inverts the normal CDF', () => {
+    for (const z of [-3, -1, 0, 0.5, 2, 3, 4.5]) expect(normalQuantile(normalCdf(z))).toBeCloseTo(z, 6);
+    expect(() => normalQuantile(1)).toThrow(RangeError);
   });
 
   it('normal CDF agrees with tabulated values', () => {
