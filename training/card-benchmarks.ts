@@ -18,7 +18,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderModelCard } from './card';
+import { detectionAtCut, renderModelCard, type DetectionRun } from './card';
+import { DEFAULT_Z_CUT, describeStrategy } from '../src/shared/analysis';
 
 const { values } = parseArgs({
   options: {
@@ -62,8 +63,10 @@ if (quality) {
 }
 if (detection && values.baselines) {
   const other = JSON.parse(await readFile(values.baselines, 'utf8')) as Record<string, unknown> & { rows: { method: string }[]; operatingPoints?: { method: string }[] };
+  // The z cuts as a set: a run led by another z read the same cuts.
+  const same = (key: string, v: unknown) => JSON.stringify(key === 'zCuts' && Array.isArray(v) ? [...v].sort() : v);
   for (const key of ['casesPerType', 'firstSeed', 'full', 'smoothingMm', 'denseLimits', 'zCuts'])
-    if (JSON.stringify(other[key]) !== JSON.stringify(detection[key])) throw new Error(`--baselines: ${values.baselines} differs in ${key} (${JSON.stringify(other[key])} against ${JSON.stringify(detection[key])}); it must be a run of the same cases and reading.`);
+    if (same(key, other[key]) !== same(key, detection[key])) throw new Error(`--baselines: ${values.baselines} differs in ${key} (${JSON.stringify(other[key])} against ${JSON.stringify(detection[key])}); it must be a run of the same cases and reading.`);
   const own = detection.rows as { method: string }[];
   const added = other.rows.filter((r) => !r.method.startsWith('diffusion') && !own.some((o) => o.method === r.method));
   const addedMethods = new Set(added.map((r) => r.method));
@@ -73,7 +76,8 @@ if (detection && values.baselines) {
     detection.operatingPoints = [...(detection.operatingPoints as { method: string }[]), ...(other.operatingPoints ?? []).filter((p) => addedMethods.has(p.method))];
   detection.baselinesFrom = { date: other.date, methods: [...addedMethods] };
 }
-if (detection) benchmarks.detection = detection;
+// The card quotes the cut a new analysis starts with, whichever z led the run.
+if (detection) benchmarks.detection = detectionAtCut(detection as DetectionRun, DEFAULT_Z_CUT, (z) => describeStrategy({ kind: 'zscore', z }));
 if (values.note !== undefined) benchmarks.note = values.note;
 manifest.card.metrics = { ...manifest.card.metrics, benchmarks };
 await writeFile(manifestPath, JSON.stringify(manifest, null, 2) + '\n');

@@ -56,6 +56,36 @@ interface BenchDetection {
   rows: { method: string; type: string; denseHu?: string; bestDice: number; auprc: number; auroc: number; sensitivity: number; fpPerScan: number; defaultCut?: string; sensitivityDefault?: number; fpPerScanDefault?: number }[];
 }
 
+/** A bench:detect result as its JSON file holds it: the main table plus, where several z cuts were read, the counts at each. */
+export interface DetectionRun {
+  zCuts?: number[];
+  rows: { method: string; type: string; denseHu?: string; defaultCut?: string; sensitivityDefault?: number; fpPerScanDefault?: number }[];
+  operatingPoints?: ({ method: string; type: string; denseHu?: string } & Record<string, string>)[];
+  [key: string]: unknown;
+}
+
+/**
+ * The same run quoted at another of the z cuts it read: each method with a healthy reference gets
+ * that cut's lesion sensitivity and false positives in the main table (bench:detect thresholds
+ * every z the same way, so these are the counts a run led by that z would print), and the cut
+ * leads zCuts. Methods without a reference (the density baseline) keep their own cut. A run that
+ * never read z is refused: its counts at that cut were not measured.
+ */
+export function detectionAtCut<T extends DetectionRun>(run: T, z: number, describeCut: (z: number) => string): T {
+  const zCuts = run.zCuts ?? [];
+  if (zCuts[0] === z) return run;
+  if (!zCuts.includes(z)) throw new Error(`bench:detect read z ${zCuts.join(', ') || '(none recorded)'}, not z ${z}: run it again with --z ${z}[,...] to quote that cut.`);
+  const label = `z ${z}`;
+  const rows = run.rows.map((row) => {
+    const point = run.operatingPoints?.find((p) => p.method === row.method && p.type === row.type && p.denseHu === row.denseHu);
+    const cell = point?.[label];
+    if (!cell || cell === '-') return row;
+    const [sensitivity, fpPerScan] = cell.split(' / ').map(Number);
+    return { ...row, defaultCut: describeCut(z), sensitivityDefault: sensitivity, fpPerScanDefault: fpPerScan };
+  });
+  return { ...run, rows, zCuts: [z, ...zCuts.filter((x) => x !== z)] };
+}
+
 /** Which brain voxels a detection row searched: all of them, or those below its density limit. */
 function searched(denseHu: string | undefined): string {
   return denseHu === undefined || denseHu === 'off' ? 'every voxel' : `< ${denseHu} HU`;
