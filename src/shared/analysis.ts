@@ -84,22 +84,22 @@ export function withStoredReadingDefaults(saved: unknown): unknown {
 
 /**
  * The cut a new analysis starts with when its inpainter has a healthy reference for the default
- * metric and fusion: z 3 against healthy scans, the score that about 1 healthy brain voxel in 740
- * reaches (0.34 for healthy-brain-ddpm 1.3.0). On bench:detect's hemorrhages (three cases per
- * type, healthy-brain-ddpm 1.3.0) it finds every focus the absolute cut 0.25 finds but one
- * subarachnoid one (sensitivity 0.33 against 0.39), at 3.0-4.3 false-positive lesions per scan
- * instead of 12-44; z 3.5 loses a third or more of the intraventricular and subarachnoid foci, z
- * 2.5 gives 2.3-10 times the false positives (docs/benchmarks.md, 'The default cut' and 'A second
- * hypodense stage').
+ * metric and fusion: z 3.25 against healthy scans, the score that about 1 healthy brain voxel in
+ * 1,700 reaches (0.37 for healthy-brain-ddpm 1.3.0, whose reference pools 8 healthy phantoms). On
+ * bench:detect's cases (three per type, healthy-brain-ddpm 1.3.0) it finds every focus z 3 finds,
+ * on every lesion type, at half its false positives (13.0 against 26.0 per scan summed over the
+ * five hemorrhage types); z 3.5 loses intraventricular and subarachnoid foci. Chosen on cases
+ * 5000-5002 of each type and checked on 5003-5005 (docs/benchmarks.md, "A healthy reference from
+ * eight subjects").
  */
-export const DEFAULT_Z_CUT = 3;
+export const DEFAULT_Z_CUT = 3.25;
 
 /**
  * A z cut finds lesions; each reaches through its connected voxels down to this much lower z
  * (hysteresis) before its outline. Without it a higher cut shrinks the lesions it keeps: a faded
  * haematoma seeded by a few voxels at z 3 was outlined at 2.1 of its 3.7 mL (bench:volumetry,
- * seed 11). z 2.5 is 0.27 for healthy-brain-ddpm, about the old absolute cut 0.25, whose volumes
- * bench:volumetry measured.
+ * seed 11). From the default z 3.25 lesions reach down to z 2.75, 0.29 for healthy-brain-ddpm;
+ * haematoma volumes at that reading are within 6.3% of the truth (median, bench:volumetry).
  */
 export const Z_SUPPORT_STEP = 0.5;
 

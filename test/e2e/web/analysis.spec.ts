@@ -134,7 +134,7 @@ test.describe('analysis and reading', () => {
     test.setTimeout(180_000);
     const synth = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 9, lesions: ['iph'], slices: 4 })).jobId);
     const seriesId = (synth.result as { studies: { series: { id: string }[] }[] }).studies[0].series[0].id;
-    // No reading given: the service picks the default, z 3 against the linear fill's own reference.
+    // No reading given: the service picks the default, z 3.25 against the linear fill's own reference.
     const run = await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId, inpainter: { kind: 'classical', method: 'linear' } })).jobId);
     expect(run.status).toBe('succeeded');
 
@@ -143,14 +143,16 @@ test.describe('analysis and reading', () => {
     await expect(page.getByTestId('lesion-count')).toBeVisible({ timeout: 60_000 });
     await expect(page.getByTestId('strategy-select')).toHaveValue('zscore');
     const cut = page.getByTestId('threshold-cut');
-    await expect(cut).toHaveText(/^z ≥ 3 against healthy scans, reaching down to z 2.5 → score ≥ [\d.]+$/);
+    await expect(cut).toHaveText(/^z ≥ 3.25 against healthy scans, reaching down to z 2.75 → score ≥ [\d.]+$/);
+    // The slider stands at that cut, not at the nearest step it would otherwise snap to.
+    await expect(page.getByTestId('threshold-slider')).toHaveValue('3.25');
     const stood = (await cut.innerText()).split('score ≥ ')[1];
 
     await page.getByTestId('reading-settings').locator('summary').click();
     await page.getByTestId('smoothing').fill('2');
     await expect(page.getByTestId('strategy-select')).toHaveValue('absolute');
     await expect.poll(async () => Number((await cut.innerText()).match(/^score ≥ ([\d.]+)/)?.[1])).toBe(Number(stood));
-    await expect(page.getByTestId('z-replaced')).toContainText('z ≥ 3 cut is kept as the score it stood at');
+    await expect(page.getByTestId('z-replaced')).toContainText('z ≥ 3.25 cut is kept as the score it stood at');
     await expect(page.getByTestId('lesion-count')).toBeVisible();
     await expect(page.getByTestId('threshold-panel').getByRole('alert')).toHaveCount(0);
   });

@@ -69,6 +69,8 @@ describe('threshold strategies', () => {
       const cut = resolveThreshold({ kind: 'zscore', z, reference: ref, distribution: 'empirical' }, scores).value;
       expect(Math.abs(cut / exact(z) - 1), `z ${z}`).toBeLessThan(1e-4);
     }
+    // The run record says the cut as it was set.
+    expect(resolveThreshold({ kind: 'zscore', z: 3.25, reference: ref, distribution: 'empirical' }, scores).description).toMatch(/^z >= 3.25 read from the healthy quantiles \(p = 0.999423, score 0\.\d{4}\)$/);
     // Between the stored quarters, within a fraction of a percent.
     for (const z of [2.6, 3.1, 3.4, 3.9]) expect(Math.abs(referenceQuantile(ref, normalCdf(z)) / exact(z) - 1), `z ${z}`).toBeLessThan(0.005);
   });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
-import { readingSettingsSchema, type ReadingSettings, type ReadingSettingsInput } from '../../../shared/analysis';
+import { DEFAULT_Z_CUT, Z_SUPPORT_STEP, readingSettingsSchema, type ReadingSettings, type ReadingSettingsInput } from '../../../shared/analysis';
 import { CLASSICAL_METHODS, type ClassicalMethod } from '../../core/inpaint/classical';
 import { PRESET_NAMES, type PresetName } from '../../core/inpaint/presets';
 import type { InpainterChoice } from '../../core/pipeline/analyze';
@@ -28,7 +28,7 @@ export const READING_OPTIONS = {
   'smooth-mm': { type: 'string' },
 } as const;
 
-export const READING_USAGE = `Reading options (a new analysis: absolute residual, max fusion, --z 3 where the method has a
+export const READING_USAGE = `Reading options (a new analysis: absolute residual, max fusion, --z ${DEFAULT_Z_CUT} where the method has a
 healthy reference for the chosen metric and fusion and --smooth-mm is 0, else --threshold 0.25):
   --metric absolute|squared|ssim   residual between scan and healthy reconstruction
   --fusion max|mean|weighted       how the 8/16/32/64 px scales are combined
@@ -36,7 +36,7 @@ healthy reference for the chosen metric and fusion and --smooth-mm is 0, else --
   --threshold V                    absolute cut on the score (windowed units: 0.25 = 20 HU)
   --percentile P                   cut at the P-th percentile of this scan's brain scores
   --z Z                            cut at z against healthy scans (needs the method's reference);
-                                   each lesion reaches through its voxels down to z - 0.5
+                                   each lesion reaches through its voxels down to z - ${Z_SUPPORT_STEP}
   --min-size-ml V                  drop lesions smaller than V mL (default 0.05)
   --erode-mm V                     erode the brain border by V mm first (default 2)
   --dense-hu V|off                 leave voxels of V HU or more (bone, calcification) out of

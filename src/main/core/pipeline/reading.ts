@@ -68,11 +68,12 @@ export function canReadZ(reading: Pick<ReadingSettings, 'metric' | 'fusion' | 's
 /**
  * The reading a new analysis starts with. The cut: z = DEFAULT_Z_CUT against the inpainter's own
  * healthy reference where it has one, so every method is cut where the same small share of
- * healthy brain voxels would be (one in ~740), not at one score for all; the absolute 0.25 for an
+ * healthy brain voxels would be (one in ~1,700), not at one score for all; the absolute 0.25 for an
  * inpainter without a reference (a model retrained without calibration). On bench:detect's
- * hemorrhages z 3 keeps the foci the absolute cut finds, but one subarachnoid one, at a third to
- * an eighth of its false positives (docs/benchmarks.md, 'The default cut'). A method whose healthy repainting is loose (biharmonic) gets a
- * high cut and finds little: that is what it can tell from healthy brain.
+ * hemorrhages z 3.25 keeps the foci the absolute cut finds, but one subarachnoid one, at a quarter
+ * to a twentieth of its false positives (docs/benchmarks.md, 'The default cut' and 'A healthy reference
+ * from eight subjects'). A method whose healthy repainting is loose (biharmonic) gets a high cut
+ * and finds little: that is what it can tell from healthy brain.
  *
  * The extent: lesions outlined at half their own contrast for the diffusion model, at the
  * threshold for the classical inpainters. The outline needs a residual whose healthy spread sits

@@ -15,8 +15,8 @@ import type { BorderErosion } from './distance';
 
 /**
  * z values whose healthy quantiles the table stores exactly: every quarter from 1 to 4.5, so the
- * default cut (z 3), its support (z 2.5) and the threshold panel's usual stops read a measured
- * quantile rather than an interpolation. Between the older, round probabilities alone, z 3 fell
+ * default cut (z 3.25), its support (z 2.75) and the threshold panel's quarter stops read a
+ * measured quantile rather than an interpolation. Between the older, round probabilities alone, z 3 fell
  * between p 0.9975 and 0.999 and z 3.5 between 0.9995 and 0.9999, where the heavy healthy tail
  * bends: read linearly in p, the shipped reference put z 3 2% and z 3.5 10% above the quantile
  * it stood for (docs/benchmarks.md, "A healthy reference from eight subjects").
@@ -292,8 +292,9 @@ export function resolveThreshold(strategy: ThresholdStrategy, brainScoresDescend
   }
 }
 
+/** Four significant digits without trailing zeros: the cut reads "z >= 3.25", as it was set. */
 function fmt(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+  return String(+x.toPrecision(4));
 }
 
 /** Number of leading entries of a descending array that are >= value (binary search). */

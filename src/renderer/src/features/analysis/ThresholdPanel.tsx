@@ -36,7 +36,9 @@ function sliderSpec(strategy: Strategy, outcome: ThresholdOutcome | null): { min
     case 'percentile':
       return { min: 90, max: 100, step: 0.01, value: strategy.percentile };
     case 'zscore':
-      return { min: 0, max: 20, step: 0.1, value: strategy.z };
+      // Steps of 0.05 so the default cut (3.25) and every quarter z, which the healthy
+      // reference stores exactly, sit on the slider instead of being snapped to a tenth.
+      return { min: 0, max: 20, step: 0.05, value: strategy.z };
   }
 }
 
