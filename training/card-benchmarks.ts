@@ -64,7 +64,7 @@ if (quality) {
 if (detection && values.baselines) {
   const other = JSON.parse(await readFile(values.baselines, 'utf8')) as Record<string, unknown> & { rows: { method: string }[]; operatingPoints?: { method: string }[] };
   // The z cuts as a set: a run led by another z read the same cuts.
-  const same = (key: string, v: unknown) => JSON.stringify(key === 'zCuts' && Array.isArray(v) ? [...v].sort() : v);
+  const same = (key: string, v: unknown) => JSON.stringify(key === 'zCuts' && Array.isArray(v) ? [...v].sort((a, b) => a - b) : v);
   for (const key of ['casesPerType', 'firstSeed', 'full', 'smoothingMm', 'denseLimits', 'zCuts'])
     if (same(key, other[key]) !== same(key, detection[key])) throw new Error(`--baselines: ${values.baselines} differs in ${key} (${JSON.stringify(other[key])} against ${JSON.stringify(detection[key])}); it must be a run of the same cases and reading.`);
   const own = detection.rows as { method: string }[];

@@ -57,9 +57,7 @@ interface BenchDetection {
 }
 
 /** A bench:detect result as its JSON file holds it: the main table plus, where several z cuts were read, the counts at each. */
-export interface DetectionRun {
-  zCuts?: number[];
-  rows: { method: string; type: string; denseHu?: string; defaultCut?: string; sensitivityDefault?: number; fpPerScanDefault?: number }[];
+export interface DetectionRun extends Pick<BenchDetection, 'zCuts' | 'rows'> {
   operatingPoints?: ({ method: string; type: string; denseHu?: string } & Record<string, string>)[];
   [key: string]: unknown;
 }
