@@ -81,6 +81,11 @@ export const contract = {
     z.object({ runId: id, reading: readingSettingsSchema, asDefault: z.boolean().default(false) }).strict(),
     'Keep a reading on the run and the series (and as the user default).',
   ),
+  'analysis.adoptCurrentReference': method<RunInfo>()(
+    'command',
+    z.object({ runId: id }).strict(),
+    "Read a run against its inpainter's current healthy reference from now on (its saved reading is thresholded again).",
+  ),
   'analysis.readingFor': method<ReadingSettings>()('query', z.object({ seriesId: id }).strict(), 'The reading settings last used for a series, else the user default.'),
   'analysis.deleteRun': method<{ deleted: boolean }>()('command', z.object({ runId: id }).strict(), 'Delete an analysis run and its files.'),
 

@@ -131,6 +131,37 @@ export interface RunSummary {
   brainVoxels: number;
 }
 
+/**
+ * Which healthy reference a run's z cuts are read against, in brief. A run keeps a copy of the
+ * reference it was analysed with, so recalibrating the model later does not silently move the
+ * cuts (and lesions) of finished analyses.
+ */
+export interface HealthyReferenceStamp {
+  /** SHA-256 of the reference's canonical JSON: two stamps with the same hash are the same reference. */
+  sha256: string;
+  /** metric/fusion combinations it describes. */
+  entries: number;
+  /** Healthy scans it was calibrated on (the fewest over its entries). */
+  scans: number;
+  /** When it was calibrated (the latest entry), if recorded. */
+  calibratedAt: string | null;
+  /** Which healthy data and settings, in words, if recorded. */
+  source: string | null;
+}
+
+/** The reference a run is read against, next to the one its model has now. */
+export interface RunReferenceInfo {
+  /** Whether the run keeps its own copy; false for a run analysed before runs kept one, which reads the inpainter's current reference. */
+  kept: boolean;
+  /** The reference its z cuts are read against; null where there is none (an uncalibrated inpainter: absolute and percentile cuts only). */
+  readAgainst: HealthyReferenceStamp | null;
+  /** The inpainter's reference now; null where it has none or cannot be read (`currentUnavailable` says why). */
+  current: HealthyReferenceStamp | null;
+  currentUnavailable: string | null;
+  /** When the reader replaced the analysis' reference with the inpainter's newer one (ISO time); null: it is the analysis' own. */
+  adoptedAt: string | null;
+}
+
 /** How far the review of a run's found lesions has got (lesions drawn by the reviewer not counted). */
 export interface RunReviewProgress {
   /** Lesions the analysis found at the reading the review started from. */
@@ -200,6 +231,8 @@ export interface ThresholdOutcome {
   labelIndices: string;
   labelValues: string;
   elapsedMs: number;
+  /** The healthy reference behind a z cut (and any recalibration since the analysis). */
+  reference: RunReferenceInfo;
 }
 
 export type ReviewStatus = 'pending' | 'accepted' | 'rejected';
@@ -258,6 +291,8 @@ export interface ComparisonResult {
   sameGrid: boolean;
   /** A sentence for the reader about how lesions were matched. */
   matching: string;
+  /** Set when the two runs' z cuts read different healthy references of one inpainter (a recalibration between them). */
+  referenceNote: string | null;
   /** Days between the studies when both dates are known (B - A). */
   intervalDays: number | null;
   /** Acquisition dates (YYYYMMDD) of each side's series, which may differ within one study. */

@@ -4,12 +4,13 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import { DEFAULT_READING_SETTINGS, readingSettingsSchema, type ReadingSettings } from '../../shared/analysis';
-import type { RunInfo, ThresholdOutcome, InpainterInfo } from '../../shared/types';
+import type { RunInfo, ThresholdOutcome, InpainterInfo, RunReferenceInfo } from '../../shared/types';
 import type { AnalysisJobParams } from '../jobs/analysis-job';
 import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
 import { defaultReading, withReadableCut, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
+import { currentReferenceVersion, runReferences, sameReference, stampHealthyReferences } from '../core/pipeline/pinned-reference';
 import { ThresholdEngine, type SearchRegion, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
 import { modelsDir } from '../paths';
@@ -22,7 +23,11 @@ import type { EventBus } from './events';
 /** What stays in memory per opened run: the live threshold slider needs all of it. */
 interface RunCache {
   run: LoadedRun;
+  /** What its z cuts are read against: the run's own copy (an older run: the inpainter's current one). */
   references: HealthyReferenceSet;
+  referenceInfo: RunReferenceInfo;
+  /** currentReferenceVersion when referenceInfo was read. */
+  referenceVersion: string;
   scores: Map<string, { score: NativeScore; engine: ThresholdEngine }>;
   healthyHu?: Int16Array;
 }
@@ -136,11 +141,24 @@ export class AnalysisService {
     }
     const info = this.getRun(runId);
     const run = await loadRunDir(join(this.deps.dataDir, info.dir));
-    const references = await loadHealthyReferences(this.modelsDir(), info.inpainter);
-    const entry: RunCache = { run, references, scores: new Map() };
+    const entry: RunCache = { run, ...(await this.readReferences(info)), scores: new Map() };
     this.cache.set(runId, entry);
     while (this.cache.size > AnalysisService.MAX_OPEN_RUNS) this.cache.delete(this.cache.keys().next().value as string);
     return entry;
+  }
+
+  /** Reads what the run's z cuts are read against, and the inpainter's reference now. */
+  private async readReferences(info: RunInfo & { dir: string }): Promise<Pick<RunCache, 'references' | 'referenceInfo' | 'referenceVersion'>> {
+    // The version first: a calibration landing in between is then picked up on the next call.
+    const referenceVersion = await currentReferenceVersion(this.modelsDir(), info.inpainter);
+    const { references, info: referenceInfo } = await runReferences(join(this.deps.dataDir, info.dir), info.inpainter, this.modelsDir());
+    return { references, referenceInfo, referenceVersion };
+  }
+
+  /** An open run notices a recalibration made while the app runs (a stat per call, the reference read only when it changed). */
+  private async refreshReferences(runId: string, entry: RunCache): Promise<void> {
+    const info = this.getRun(runId);
+    if ((await currentReferenceVersion(this.modelsDir(), info.inpainter)) !== entry.referenceVersion) Object.assign(entry, await this.readReferences(info));
   }
 
   private scored(entry: RunCache, reading: ReadingSettings): { score: NativeScore; engine: ThresholdEngine } {
@@ -161,13 +179,14 @@ export class AnalysisService {
   async threshold(runId: string, readingInput: unknown): Promise<ThresholdOutcome> {
     const reading = readingSettingsSchema.parse(readingInput ?? {});
     const entry = await this.open(runId);
+    await this.refreshReferences(runId, entry);
     const { engine } = this.scored(entry, reading);
     const settings = toThresholdSettings(reading, entry.references);
     const result = engine.apply(settings);
-    return this.outcome(runId, engine, result, settings);
+    return this.outcome(runId, entry, engine, result, settings);
   }
 
-  private outcome(runId: string, engine: ThresholdEngine, result: ThresholdResult, region: SearchRegion): ThresholdOutcome {
+  private outcome(runId: string, entry: RunCache, engine: ThresholdEngine, result: ThresholdResult, region: SearchRegion): ThresholdOutcome {
     const count = result.lesionVoxels;
     const indices = new Uint32Array(count);
     const values = new Uint16Array(count);
@@ -210,7 +229,15 @@ export class AnalysisService {
       labelIndices: base64Of(indices.subarray(0, c)),
       labelValues: base64Of(values.subarray(0, c)),
       elapsedMs: result.elapsedMs,
+      reference: entry.referenceInfo,
     };
+  }
+
+  /** What the run's z cuts are read against, next to its inpainter's reference now. */
+  async referenceOf(runId: string): Promise<RunReferenceInfo> {
+    const entry = await this.open(runId);
+    await this.refreshReferences(runId, entry);
+    return entry.referenceInfo;
   }
 
   /** The run's CT volume (native grid). */
@@ -244,6 +271,30 @@ export class AnalysisService {
     this.deps.runs.updateReading(runId, reading, record.summary);
     this.deps.settings.set(`reading:series:${info.seriesId}`, reading);
     if (asDefault) this.deps.settings.set('reading:default', reading);
+    return this.getRun(runId);
+  }
+
+  /**
+   * Reads a run against its inpainter's current healthy reference from now on (after a
+   * recalibration, or for a run analysed before runs kept their own): its saved reading is
+   * thresholded again and the new results and reference replace the old ones together. Refused,
+   * with nothing changed, when the current reference cannot serve the run's saved z cut.
+   */
+  async adoptCurrentReference(runId: string): Promise<RunInfo> {
+    const info = this.getRun(runId);
+    const entry = await this.open(runId);
+    const current = await loadHealthyReferences(this.modelsDir(), info.inpainter);
+    if (entry.referenceInfo.kept && sameReference(entry.referenceInfo.readAgainst, stampHealthyReferences(current))) {
+      throw new AppError('BAD_REQUEST', 'This run is already read against the current healthy reference.');
+    }
+    const reading = entry.run.record.reading;
+    const { engine } = this.scored(entry, reading);
+    const result = engine.apply(toThresholdSettings(reading, current));
+    const record = await updateRunDir(join(this.deps.dataDir, info.dir), entry.run, { result: { ...result, labels: result.labels.slice() }, reading, adoptedReferences: current });
+    entry.run.record = record;
+    // Read the folder back rather than patch the cache: what the reader sees is what is on disk.
+    Object.assign(entry, await this.readReferences(info));
+    this.deps.runs.updateReading(runId, reading, record.summary);
     return this.getRun(runId);
   }
 

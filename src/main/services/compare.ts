@@ -1,5 +1,7 @@
 import { AppError } from '../../shared/errors';
-import type { ComparisonResult, ComparisonTruthLesion } from '../../shared/types';
+import type { ReadingSettings } from '../../shared/analysis';
+import type { ComparisonResult, ComparisonTruthLesion, HealthyReferenceStamp, InpainterInfo, RunReferenceInfo } from '../../shared/types';
+import { sameReference } from '../core/pipeline/pinned-reference';
 import { sameGrid, voxelVolumeMl, type Vec3, type Volume } from '../core/volume';
 import type { AnalysisService } from './analysis';
 import type { LibraryService } from './library';
@@ -14,10 +16,34 @@ interface Side {
   truthMl: number | null;
   synthetic: NonNullable<Volume['meta']['synthetic']> | null;
   seriesId: string;
+  inpainter: InpainterInfo;
+  /** The reading its lesions come from, and the healthy reference a z cut in it reads. */
+  reading: ReadingSettings;
+  reference: RunReferenceInfo;
 }
 
 /** Lesions further apart than this between timepoints are not the same lesion. */
 const MATCH_DISTANCE_MM = 20;
+
+function describeStamp(s: HealthyReferenceStamp | null): string {
+  return s ? `${s.scans} healthy scans${s.calibratedAt ? `, calibrated ${s.calibratedAt.slice(0, 10)}` : ''}` : 'none';
+}
+
+function sameInpainter(a: InpainterInfo, b: InpainterInfo): boolean {
+  return a.kind === 'diffusion' ? b.kind === 'diffusion' && a.modelId === b.modelId : b.kind === 'classical' && a.method === b.method;
+}
+
+/**
+ * Two runs of one inpainter whose z cuts read different healthy references (one analysed before
+ * a recalibration, one after) do not cut at the same score for the same z: part of a volume
+ * change between them would come from the cut, not the patient. Runs of different inpainters
+ * have different references by nature, and absolute cuts read none.
+ */
+function referenceNote(a: Side, b: Side): string | null {
+  if (a.reading.strategy.kind !== 'zscore' || b.reading.strategy.kind !== 'zscore' || !sameInpainter(a.inpainter, b.inpainter)) return null;
+  if (sameReference(a.reference.readAgainst, b.reference.readAgainst)) return null;
+  return `A and B read their z cuts against different healthy references of the same inpainter (A: ${describeStamp(a.reference.readAgainst)}; B: ${describeStamp(b.reference.readAgainst)}), so one z is not one score on both and part of the change may come from the cuts. "Read against the current reference" in each run's threshold panel puts both on the same one.`;
+}
 
 function daysBetween(a: string | null, b: string | null): number | null {
   const parse = (d: string | null) => (d && /^\d{8}$/.test(d) ? Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8)) : null);
@@ -38,8 +64,10 @@ export class CompareService {
     const truthMl = meta.synthetic ? meta.synthetic.lesions.reduce((a, l) => a + l.volumeMl, 0) : null;
     const reviewed = await this.deps.review.finalLabels(runId);
     const voxelMl = voxelVolumeMl(volume.spacing);
+    const reference = await this.deps.analysis.referenceOf(runId);
     if (reviewed) {
       const state = await this.deps.review.state(runId);
+      const reading = state.reading ?? run.reading;
       const signs = new Map((await this.deps.analysis.labelsFor(runId, state.reading)).lesions.map((l) => [l.label, l.sign] as const));
       return {
         volume,
@@ -52,6 +80,9 @@ export class CompareService {
         truthMl,
         synthetic: meta.synthetic ?? null,
         seriesId: run.seriesId,
+        inpainter: run.inpainter,
+        reading,
+        reference,
       };
     }
     const at = await this.deps.analysis.labelsFor(runId, run.reading);
@@ -64,6 +95,9 @@ export class CompareService {
       truthMl,
       synthetic: meta.synthetic ?? null,
       seriesId: run.seriesId,
+      inpainter: run.inpainter,
+      reading: run.reading,
+      reference,
     };
   }
 
@@ -137,6 +171,7 @@ export class CompareService {
       matching: grid
         ? 'Both series share one voxel grid: lesions are matched by voxel overlap.'
         : `The two series have different voxel grids and were not registered: lesions are matched by the distance of their centres in patient coordinates (within ${MATCH_DISTANCE_MM} mm). Side-by-side slices show the same slice number, not the same anatomy.`,
+      referenceNote: referenceNote(a, b),
       intervalDays: daysBetween(a.studyDate, b.studyDate),
       dateA: a.studyDate,
       dateB: b.studyDate,

@@ -124,8 +124,9 @@ export const analyzeCommand = defineCommand({
 
 <input> is a DICOM folder, a NIfTI file or a PNG folder holding one CT series.
 Writes score.nii.gz, mask.nii.gz, labels.nii.gz, healthy.nii.gz, brain-mask.nii.gz (all on the
-input's grid), the analysis-grid reconstructions in recon/, lesions.json and run.json (provenance:
-app version, model id and sha256, preset, parameters, device, timings).
+input's grid), the analysis-grid reconstructions in recon/, lesions.json, run.json (provenance:
+app version, model id and sha256, preset, parameters, device, timings) and healthy-reference.json
+(the inpainter's healthy reference, so later z cuts on this folder read the same one).
 
 Options:
   --inpainter diffusion|biharmonic|harmonic|linear|nearest   (default diffusion)

@@ -8,6 +8,7 @@
 import { cpus, platform, arch } from 'node:os';
 import { AppError } from '../../../shared/errors';
 import { APP_VERSION } from '../../../shared/version';
+import type { HealthyReferenceStamp } from '../../../shared/types';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import { voxelCount, type Volume } from '../volume';
 import { extractBrain } from '../preprocess/model-brain-mask';
@@ -76,6 +77,11 @@ export interface RunProvenance {
   timingsMs: { brainMask: number; preprocess: number; inpaint: number; total: number };
   host: { platform: string; arch: string; cpu: string; cores: number };
   input: { dims: number[]; spacing: number[]; modality: string | null; seriesInstanceUid: string | null };
+  /**
+   * The healthy reference the run was analysed with (its copy is healthy-reference.json); null for
+   * an inpainter without one. Absent in runs written before runs kept a copy.
+   */
+  healthyReference?: HealthyReferenceStamp | null;
 }
 
 export interface AnalysisOutput {

@@ -13,13 +13,18 @@ import { healthyReferenceKey, parseHealthyReferenceSet, requireHealthyReference,
 import { readManifest } from '../inpaint/model';
 import type { InpainterChoice } from './analyze';
 
+/** The file an inpainter's healthy reference is read from: the model's manifest, or the classical method's reference. */
+export function healthyReferencePath(modelsDir: string, inpainter: InpainterChoice): string {
+  return inpainter.kind === 'diffusion' ? join(modelsDir, inpainter.modelId, 'model.json') : join(modelsDir, 'classical', `${inpainter.method}.reference.json`);
+}
+
 export async function loadHealthyReferences(modelsDir: string, inpainter: InpainterChoice): Promise<HealthyReferenceSet> {
   if (inpainter.kind === 'diffusion') {
     const { manifest } = await readManifest(modelsDir, inpainter.modelId);
     return parseHealthyReferenceSet(manifest.healthyReference);
   }
   try {
-    const text = await readFile(join(modelsDir, 'classical', `${inpainter.method}.reference.json`), 'utf8');
+    const text = await readFile(healthyReferencePath(modelsDir, inpainter), 'utf8');
     return parseHealthyReferenceSet(JSON.parse(text));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { metrics: {} };

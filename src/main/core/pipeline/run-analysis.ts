@@ -45,6 +45,7 @@ export async function runAnalysisToDir(volume: Volume, outDir: string, reading: 
     result,
     reading,
     provenance: analysis.provenance,
+    references,
     warnings: analysis.warnings,
     researchUseOnly: RESEARCH_USE_NOTICE,
   });

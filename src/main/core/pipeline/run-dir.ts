@@ -15,6 +15,7 @@
  *   recon/covered-<N>.nii.gz where N-pixel squares inpainted
  *   recon/transform.json    the exact native <-> analysis grid mapping
  *   lesions.json            the lesion table
+ *   healthy-reference.json  the healthy reference its z cuts are read against (pinned-reference.ts)
  *   run.json                provenance, reading settings, threshold, timings
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +27,8 @@ import { readNifti, writeNifti } from '../io/nifti';
 import { outputGrid, type PreprocessTransform } from '../preprocess/geometry';
 import { withData, type Volume } from '../volume';
 import type { Lesion, ThresholdResult } from '../scoring/lesions';
+import type { HealthyReferenceSet } from '../scoring/threshold';
+import { PINNED_REFERENCE_FILE, writePinnedReference } from './pinned-reference';
 import type { Reconstruction, RunProvenance } from './analyze';
 
 export interface RunRecord {
@@ -73,6 +76,8 @@ export async function writeRunDir(
     result: ThresholdResult;
     reading: ReadingSettings;
     provenance: RunProvenance;
+    /** The inpainter's healthy reference at analysis time: the run keeps a copy. */
+    references: HealthyReferenceSet;
     warnings: string[];
     researchUseOnly: string;
   },
@@ -94,10 +99,11 @@ export async function writeRunDir(
   }
   await writeNifti(analysisVolume(recon.transform, recon.fused), join(dir, 'recon', 'fused.nii.gz'), { datatype: 'float32' });
   await writeFile(join(dir, 'recon', 'transform.json'), JSON.stringify({ transform: recon.transform, slices: recon.slices, sizesPx: recon.scales.map((s) => s.sizePx) }, null, 2));
+  const pinned = await writePinnedReference(dir, parts.references, { adopted: false });
   const record: RunRecord = {
     format: 'inpaint-ct-run',
     formatVersion: 1,
-    provenance: parts.provenance,
+    provenance: { ...parts.provenance, healthyReference: pinned.stamp },
     reading: parts.reading,
     threshold: { value: parts.result.threshold.value, description: parts.result.threshold.description },
     summary: { lesions: parts.result.lesions.length, lesionVolumeMl: parts.result.lesionVolumeMl, brainVoxels: parts.result.brainVoxels },
@@ -186,7 +192,14 @@ export async function loadRunDir(dir: string): Promise<LoadedRun> {
 export async function updateRunDir(
   dir: string,
   loaded: LoadedRun,
-  update: { result: ThresholdResult; reading: ReadingSettings; score?: Float32Array; signed?: Float32Array },
+  update: {
+    result: ThresholdResult;
+    reading: ReadingSettings;
+    score?: Float32Array;
+    signed?: Float32Array;
+    /** A healthy reference the reader adopted in place of the run's own: kept with the new results, never apart from them. */
+    adoptedReferences?: HealthyReferenceSet;
+  },
 ): Promise<RunRecord> {
   const scratch = join(dir, `.update-${process.pid}-${Date.now()}`);
   await mkdir(scratch, { recursive: true });
@@ -194,6 +207,7 @@ export async function updateRunDir(
     await writeLesionFiles(scratch, loaded.volume, update.result, update.reading);
     if (update.score) await writeNifti(nativeVolume(loaded.volume, update.score), join(scratch, 'score.nii.gz'), { datatype: 'float32' });
     if (update.signed) await writeNifti(nativeVolume(loaded.volume, update.signed), join(scratch, 'signed.nii.gz'), { datatype: 'float32' });
+    if (update.adoptedReferences) await writePinnedReference(scratch, update.adoptedReferences, { adopted: true });
     const record: RunRecord = {
       ...loaded.record,
       reading: update.reading,
@@ -201,7 +215,7 @@ export async function updateRunDir(
       summary: { lesions: update.result.lesions.length, lesionVolumeMl: update.result.lesionVolumeMl, brainVoxels: update.result.brainVoxels },
     };
     await writeFile(join(scratch, 'run.json'), JSON.stringify(record, null, 2));
-    const names = ['mask.nii.gz', 'labels.nii.gz', 'lesions.json', ...(update.score ? ['score.nii.gz'] : []), ...(update.signed ? ['signed.nii.gz'] : []), 'run.json'];
+    const names = ['mask.nii.gz', 'labels.nii.gz', 'lesions.json', ...(update.score ? ['score.nii.gz'] : []), ...(update.signed ? ['signed.nii.gz'] : []), ...(update.adoptedReferences ? [PINNED_REFERENCE_FILE] : []), 'run.json'];
     for (const name of names) await rename(join(scratch, name), join(dir, name));
     return record;
   } finally {
