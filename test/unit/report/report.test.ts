@@ -10,6 +10,9 @@ import { formatVolumeMl } from '../../../src/main/core/report/format';
 import { axialView, renderSliceRgb } from '../../../src/main/core/report/slice-render';
 import { describeLesionType, latestEdits, reviewFromLesionStates } from '../../../src/main/core/report/review';
 import { measureLesions } from '../../../src/main/core/report/lesion-stats';
+import { stampHealthyReferences } from '../../../src/main/core/pipeline/pinned-reference';
+import { parseHealthyReferenceSet } from '../../../src/main/core/scoring/threshold';
+import { projectRoot } from '../../../src/main/paths';
 import { analysedDicomHead, type HeadRun } from './fixture';
 import { hasTool, sampleReview } from './helpers';
 
@@ -94,6 +97,9 @@ describe('PDF report', () => {
     // Provenance.
     expect(all).toContain('Classical linear inpainting');
     expect(all).toContain(report.run.threshold.description);
+    // The healthy reference the z cut read: a recalibrated model would otherwise give the same words another cut.
+    // The fixture's linear fill was analysed without a models folder, so without a healthy reference.
+    expect(all).toMatch(/Healthy reference\s+none \(the inpainter has no healthy calibration/);
     expect(all).toContain('Analysis parameters and provenance');
     expect(all).toContain(head.volume.meta.seriesInstanceUid!);
   });
@@ -109,6 +115,17 @@ describe('PDF report', () => {
     // The birth date in every spelling; a bare '1961' can occur inside a pseudonymous UID by chance.
     for (const secret of ['Müller', 'Anna', 'PAT-0042', '1961-03-05', '19610305', '2024-06-11', 'ACC778899', head.volume.meta.seriesInstanceUid!]) expect(all).not.toContain(secret);
     expect(all).toContain('Shown for the 2 largest');
+  });
+
+  it.skipIf(!poppler)('names the healthy reference a run keeps, and whether the reader adopted it', async () => {
+    const references = parseHealthyReferenceSet(JSON.parse(readFileSync(join(projectRoot(), 'models', 'classical', 'linear.reference.json'), 'utf8')));
+    const stamp = stampHealthyReferences(references)!;
+    const adopted: ExportSource = { ...source, healthyReference: { references, stamp, pinnedAt: '2027-02-01T09:30:00.000Z', adopted: true } };
+    const path = join(out, 'reference.pdf');
+    await renderReportPdf(buildCaseReport(adopted), { outPath: path });
+    const all = pdfPages(path).join('\n');
+    // This fixture cuts at an absolute score, so the row also says the reference played no part.
+    expect(all).toMatch(new RegExp(`Healthy reference\\s+8 healthy scans, calibrated [^·]+· adopted by the reader on [^·]+· SHA-256 ${stamp.sha256.slice(0, 16)}… · not used by this cut`));
   });
 
   it.skipIf(!poppler)('a run without lesions gives a one-page summary', async () => {

@@ -13,6 +13,7 @@ import { deidentifyMeta } from '../deidentify';
 import { sameGrid, voxelCount, type Vec3, type Volume, type VolumeMeta } from '../volume';
 import type { Lesion } from '../scoring/lesions';
 import type { LesionTable, RunRecord } from '../pipeline/run-dir';
+import { readPinnedReference, type PinnedReference } from '../pipeline/pinned-reference';
 import { describeLesionType, latestEdits, type ReviewEdit, type ReviewHistoryEntry, type ReviewInput } from './review';
 import { measureLesions } from './lesion-stats';
 
@@ -32,6 +33,8 @@ export interface ExportSource {
   labels: Int32Array;
   score: Float32Array | null;
   signed: Float32Array | null;
+  /** The healthy reference the run's z cuts are read against; null for a run analysed before runs kept one. */
+  healthyReference: PinnedReference | null;
 }
 
 export interface LoadExportSourceOptions {
@@ -86,6 +89,7 @@ export async function loadExportSource(dir: string, options: LoadExportSourceOpt
     labels,
     score: await optionalFloat(join(dir, 'score.nii.gz')),
     signed: await optionalFloat(join(dir, 'signed.nii.gz')),
+    healthyReference: await readPinnedReference(dir),
   };
 }
 
@@ -132,6 +136,8 @@ export interface CaseReport {
   grid: Grid;
   runId: string;
   run: RunRecord;
+  /** The healthy reference kept with the run (its z cuts read it); null for a run analysed before runs kept one. */
+  healthyReference: Omit<PinnedReference, 'references'> | null;
   /** Included lesions largest first, then rejected ones. */
   lesions: ReportLesion[];
   totals: { included: number; includedVolumeMl: number; rejected: number; brainVolumeMl: number };
@@ -229,6 +235,7 @@ export function buildCaseReport(source: ExportSource, options: CaseReportOptions
     grid: { dims: [...ct.dims] as Vec3, spacing: [...ct.spacing] as Vec3, origin: [...ct.origin] as Vec3, direction: [...ct.direction] },
     runId: source.runId,
     run: source.record,
+    healthyReference: source.healthyReference ? { stamp: source.healthyReference.stamp, pinnedAt: source.healthyReference.pinnedAt, adopted: source.healthyReference.adopted } : null,
     lesions,
     totals: {
       included: included.length,

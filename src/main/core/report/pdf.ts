@@ -651,6 +651,7 @@ function drawProvenance(L: Layout, r: CaseReport): void {
     ['Brain extraction', `${p.brainMask.method}, ${p.brainMask.volumeMl.toFixed(0)} mL`],
     ['Window', `centre ${p.window.centerHu} HU, width ${p.window.widthHu} HU`],
     ['Threshold', reading.strategy.kind === 'absolute' ? r.run.threshold.description : `${describeStrategy(reading.strategy)}: ${r.run.threshold.description}`],
+    ['Healthy reference', describeHealthyReference(r, reading.strategy.kind === 'zscore')],
     [
       'Reading settings',
       `${reading.metric} residual · ${reading.fusion} fusion${reading.weights ? ` (weights ${reading.weights.join(', ')})` : ''} · minimum lesion ${reading.minSizeMl} mL · border erosion ${reading.borderErosionMm} mm · ${describeDenseExclusion(reading.denseExclusionHu)} · polarity ${reading.polarity} · ${reading.connectivity}-connected${smoothingText(reading.smoothingMm, ' · ')} · ${extentText(reading.extent)}`,
@@ -712,6 +713,16 @@ export async function renderReportPdf(report: CaseReport, options: ReportPdfOpti
   const bytes = Buffer.concat(chunks);
   if (options.outPath) await writeFile(options.outPath, bytes);
   return { bytes, pages, keySlices: keyLesions.length };
+}
+
+/** Which healthy reference the z cut was read against, so a reader can tell two reports' cuts apart. */
+function describeHealthyReference(r: CaseReport, readsZ: boolean): string {
+  const kept = r.healthyReference;
+  if (!kept) return readsZ ? "the inpainter's reference at the time of reading (this run was analysed before runs kept their own)" : 'not kept with this run';
+  const s = kept.stamp;
+  if (!s) return 'none (the inpainter has no healthy calibration; only absolute and percentile cuts)';
+  const origin = kept.adopted ? `adopted by the reader on ${formatDateTime(kept.pinnedAt)}` : 'kept with the run since the analysis';
+  return `${s.scans} healthy scans${s.calibratedAt ? `, calibrated ${formatDateTime(s.calibratedAt)}` : ''} · ${origin} · SHA-256 ${s.sha256.slice(0, 16)}…${readsZ ? '' : ' · not used by this cut'}`;
 }
 
 /** The lesion extent of a reading in words (readings stored before it existed were at the threshold). */
