@@ -17,10 +17,11 @@ export interface ServerInfo {
   process: ChildProcess;
 }
 
-export async function startServe(dataDir = mkdtempSync(join(tmpdir(), 'ict-e2e-')), extraArgs: string[] = []): Promise<ServerInfo> {
+/** `env`: added to the server's environment (e.g. INPAINT_CT_MODELS_DIR for a models folder of the test's own). */
+export async function startServe(dataDir = mkdtempSync(join(tmpdir(), 'ict-e2e-')), extraArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerInfo> {
   const child = spawn(process.execPath, ['bin/inpaint-ct.mjs', 'serve', '--port', '0', '--json', '--data-dir', dataDir, ...(extraArgs.length ? extraArgs : ['--no-demo'])], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env },
+    env: { ...process.env, ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));

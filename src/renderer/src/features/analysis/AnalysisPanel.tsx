@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useApi, useJobs } from '../../api/context';
-import type { InpainterInfo, RunInfo, RunReviewProgress } from '../../../../shared/types';
+import type { HealthyReferenceStamp, InpainterInfo, RunInfo, RunReviewProgress } from '../../../../shared/types';
 import { describeDevice, type DeviceProvenance } from '../../../../shared/provenance';
 import { useInpaintingModels } from '../../api/useInpaintingModels';
 
@@ -16,6 +16,7 @@ function Provenance({ run }: { run: RunInfo }) {
     networkCalls?: number;
     timingsMs?: { total?: number };
     host?: { cpu?: string; cores?: number };
+    healthyReference?: HealthyReferenceStamp | null;
   };
   return (
     <details className="provenance small" data-testid="run-provenance">
@@ -41,6 +42,16 @@ function Provenance({ run }: { run: RunInfo }) {
         )}
         <dt>Device</dt>
         <dd>{describeDevice(p.device)}</dd>
+        {p.healthyReference !== undefined && (
+          <>
+            <dt title="The healthy reference z cuts were read against at analysis; the run keeps a copy">Healthy reference</dt>
+            <dd>
+              {p.healthyReference
+                ? `${p.healthyReference.scans} scans${p.healthyReference.calibratedAt ? `, calibrated ${new Date(p.healthyReference.calibratedAt).toLocaleDateString()}` : ''} · ${p.healthyReference.sha256.slice(0, 12)}…`
+                : 'none (uncalibrated)'}
+            </dd>
+          </>
+        )}
         <dt>Seed</dt>
         <dd>{p.seed}</dd>
         <dt title="Forward passes of the diffusion network (batched); everything runs on this computer">Model evaluations</dt>

@@ -195,6 +195,17 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
     }
   }
 
+  async function adoptReference() {
+    if (!runId) return;
+    try {
+      await api.call('analysis.adoptCurrentReference', { runId });
+      loadRuns();
+      if (reading) request(runId, reading);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+
   function selectLesion(l: LesionInfo) {
     setSelectedLesion(l.label);
     setFocus({ i: l.peakVoxel[0], j: l.peakVoxel[1], k: l.peakVoxel[2] });
@@ -266,7 +277,7 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
         {!workbench && (
           <>
             <AnalysisPanel seriesId={series.id} runs={runs} selectedRunId={runId} onSelectRun={setRunId} />
-            {runId && reading && !reviewing && <ThresholdPanel key={runId} reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} />}
+            {runId && reading && !reviewing && <ThresholdPanel key={runId} reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} onAdoptReference={() => void adoptReference()} />}
             {runId && !reviewing && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
             {runId && (
               <ReviewPanel

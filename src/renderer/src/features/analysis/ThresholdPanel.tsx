@@ -1,7 +1,7 @@
 import type { ReadingSettings } from '../../../../shared/analysis';
 import { DEFAULT_ABSOLUTE_CUT, DEFAULT_Z_CUT, DENSE_EXCLUSION_HU, describeStrategy } from '../../../../shared/analysis';
 import { useState } from 'react';
-import type { ThresholdOutcome } from '../../../../shared/types';
+import type { HealthyReferenceStamp, RunReferenceInfo, ThresholdOutcome } from '../../../../shared/types';
 
 type Strategy = ReadingSettings['strategy'];
 
@@ -65,6 +65,45 @@ const DEFAULT_FOR: Record<Strategy['kind'], Strategy> = {
   zscore: { kind: 'zscore', z: DEFAULT_Z_CUT },
 };
 
+function describeStamp(s: HealthyReferenceStamp): string {
+  return `${s.scans} healthy scan${s.scans === 1 ? '' : 's'}${s.calibratedAt ? `, calibrated ${new Date(s.calibratedAt).toLocaleDateString()}` : ''}`;
+}
+
+/**
+ * Which healthy reference the z cut reads. A run keeps the reference it was analysed with, so a
+ * recalibrated model does not silently move its cut; the reader is told when the model's
+ * reference has changed and moves the run to it only by asking.
+ */
+function ReferenceNote({ info, onAdopt }: { info: RunReferenceInfo; onAdopt: () => void }) {
+  const { readAgainst, current } = info;
+  const changed = info.kept && current !== null && current.sha256 !== readAgainst?.sha256;
+  return (
+    <div className={`small${changed || !info.kept ? ' warn' : ' muted'}`} data-testid="reference-note" data-state={!info.kept ? 'not-kept' : changed ? 'changed' : 'current'}>
+      {readAgainst ? `Healthy reference: ${describeStamp(readAgainst)}` : 'No healthy reference'}
+      {info.kept && (info.adoptedAt ? `, adopted ${new Date(info.adoptedAt).toLocaleDateString()}` : ', kept with this run')}.
+      {changed && (
+        <>
+          {' '}
+          The model&apos;s reference has changed since (now {describeStamp(current)}); this run stays read against its own, so its results do not move.{' '}
+          <button className="link-button" data-testid="adopt-reference" onClick={onAdopt}>
+            Read against the current reference
+          </button>
+        </>
+      )}
+      {!info.kept && (
+        <>
+          {' '}
+          This run was analysed before runs kept their reference, so a recalibration would move its cut.{' '}
+          <button className="link-button" data-testid="adopt-reference" onClick={onAdopt}>
+            Keep this reference with the run
+          </button>
+        </>
+      )}
+      {info.currentUnavailable && <> The model&apos;s current reference cannot be read ({info.currentUnavailable}); this run keeps its own.</>}
+    </div>
+  );
+}
+
 export function ThresholdPanel(props: {
   reading: ReadingSettings;
   onChange: (r: ReadingSettings) => void;
@@ -73,6 +112,7 @@ export function ThresholdPanel(props: {
   busy: boolean;
   onSave: (asDefault: boolean) => void;
   saved: boolean;
+  onAdoptReference: () => void;
 }) {
   const { reading, onChange, outcome } = props;
   const spec = sliderSpec(reading.strategy, outcome);
@@ -138,6 +178,7 @@ export function ThresholdPanel(props: {
         {outcome && reading.strategy.kind !== 'absolute' ? ` → score ≥ ${outcome.threshold.value.toPrecision(3)}` : ''}
         {props.busy ? ' …' : ''}
       </div>
+      {outcome && reading.strategy.kind === 'zscore' && <ReferenceNote info={outcome.reference} onAdopt={props.onAdoptReference} />}
       {outcome && <Histogram outcome={outcome} />}
       {/* Set once per study or as a default, so folded: the lesion list stays in view beneath. */}
       <details className="reading-settings" data-testid="reading-settings">

@@ -223,6 +223,11 @@ function ComparePanes({ a, b }: { a: RunChoice; b: RunChoice }) {
           {gridsDiffer ? ' Slices are kept in step by their position along each axis.' : ''}
         </div>
       )}
+      {result?.referenceNote && (
+        <div className="compare-matching warn-box" data-testid="compare-reference-note" role="alert">
+          ⚠ {result.referenceNote}
+        </div>
+      )}
       <div className="compare-panes">
         <CompareSide side="a" choice={a} position={posA} onPositionChange={moveA} display={display} onDisplayChange={setDisplay} handle={handleA} />
         <CompareSide side="b" choice={b} position={posB} onPositionChange={moveB} display={display} onDisplayChange={setDisplay} handle={handleB} />
