@@ -237,6 +237,8 @@ describe('lesion table and mask exports', () => {
   it('JSON: the table with case, provenance and review; de-identified without identifiers', () => {
     const json = lesionTableJson(reviewed);
     expect(json).toMatchObject({ format: 'inpaint-ct-lesion-table', formatVersion: 1, case: { patientId: 'PAT-0042', deidentified: false }, analysis: { runId: 'run-0001', inpainter: { kind: 'classical', method: 'linear' } } });
+    // The fixture's analysis had no models folder: its run keeps an empty reference.
+    expect(json.analysis.healthyReference).toMatchObject({ kept: true, stamp: null, adopted: false });
     expect(json.lesions.map((l) => l.lesion)).toEqual(reviewed.lesions.map((l) => l.label));
     expect(json.summary.lesions).toBe(reviewed.totals.included);
     expect(json.review!.edits).toHaveLength(5);

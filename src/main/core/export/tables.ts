@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { encodeNifti } from '../io/nifti';
 import type { Volume } from '../volume';
 import type { CaseReport, ReportLesion } from '../report/case';
+import type { HealthyReferenceStamp } from '../../../shared/types';
 
 export interface LesionRow {
   lesion: number;
@@ -143,6 +144,11 @@ export interface LesionTableJson {
     seed: number;
     threshold: { value: number; description: string };
     reading: unknown;
+    /**
+     * The healthy reference a z cut reads: kept with the run (stamp null where the inpainter had
+     * none), or not kept by a run analysed before runs kept one.
+     */
+    healthyReference: { kept: true; stamp: HealthyReferenceStamp | null; pinnedAt: string; adopted: boolean } | { kept: false };
   };
   summary: { lesions: number; lesionVolumeMl: number; rejected: number; brainVolumeMl: number };
   lesions: LesionRow[];
@@ -181,6 +187,7 @@ export function lesionTableJson(report: CaseReport): LesionTableJson {
       seed: p.seed,
       threshold: report.run.threshold,
       reading: report.run.reading,
+      healthyReference: report.healthyReference ? { kept: true, ...report.healthyReference } : { kept: false },
     },
     summary: { lesions: report.totals.included, lesionVolumeMl: round(report.totals.includedVolumeMl, 4), rejected: report.totals.rejected, brainVolumeMl: round(report.totals.brainVolumeMl, 2) },
     lesions: lesionRows(report),
