@@ -16,7 +16,7 @@
  * benchmarks' lesion cases (5000+). `--every 2` inpaints only every 2nd slice (half the time);
  * only analysed slices enter the reference. `--dry-run` prints the result without writing.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -126,17 +126,26 @@ for (const [key, ref] of Object.entries(metrics)) {
   console.log(`${key.padEnd(16)} ${String(ref.voxels).padStart(8)}  ${ref.mean.toPrecision(4).padStart(10)}  ${ref.std.toPrecision(4).padStart(10)}  ${(ref.mean + 4 * ref.std).toPrecision(4).padStart(12)}  ${referenceQuantile(ref, normalCdf(DEFAULT_Z_CUT)).toPrecision(4).padStart(13)}  ${referenceQuantile(ref, p4).toPrecision(4).padStart(13)}`);
 }
 
+/** Through a temporary file and a rename: a running app reading the reference never sees half of it. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.calibrate.tmp`, text);
+  await rename(`${path}.calibrate.tmp`, path);
+}
+
 if (values['dry-run']) process.exit(0);
 if (inpainter.kind === 'classical') {
   const out = join(dir, 'classical', `${inpainter.method}.reference.json`);
   await mkdir(join(dir, 'classical'), { recursive: true });
-  await writeFile(out, JSON.stringify({ metrics }, null, 2) + '\n');
+  await replaceFile(out, JSON.stringify({ metrics }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 } else {
   const path = join(dir, inpainter.modelId, 'model.json');
   const manifest = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   const previous = (manifest.healthyReference ?? {}) as { metrics?: Record<string, unknown> };
   manifest.healthyReference = { ...previous, metrics: { ...(previous.metrics ?? {}), ...metrics } };
-  await writeFile(path, JSON.stringify(manifest, null, 2) + '\n');
+  await replaceFile(path, JSON.stringify(manifest, null, 2) + '\n');
   console.log(`wrote healthyReference.metrics into ${path}`);
 }
+console.log(
+  'New analyses read this reference. Finished runs keep the one they were analysed with; move one to this with "Read against the current reference" in its threshold panel, or inpaint-ct threshold <run-dir> --adopt-current-reference.',
+);
