@@ -130,7 +130,7 @@ test.describe('analysis and reading', () => {
     await page.screenshot({ path: `${SCREENS}/reading-3d.png` });
   });
 
-  test('a new analysis cuts at z 3 against its method\'s healthy scans; smoothing keeps that cut as its score', async ({ freshServer: server, page }) => {
+  test('a new analysis cuts at the default z against its method\'s healthy scans; smoothing keeps that cut as its score', async ({ freshServer: server, page }) => {
     test.setTimeout(180_000);
     const synth = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 9, lesions: ['iph'], slices: 4 })).jobId);
     const seriesId = (synth.result as { studies: { series: { id: string }[] }[] }).studies[0].series[0].id;

@@ -11,8 +11,8 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 /**
  * Two synthetic timepoints of one expanding haemorrhage (+15% volume per day, scanned 2 days
  * apart; its perihaematomal oedema grows too, and the blood fades by 1.5 HU a day), analysed
- * with the shipped diffusion model at the default reading (z 3 against its healthy reference,
- * each lesion reaching through its voxels down to z 2.5, then outlined at half its own contrast). The reader's review is emulated: every detected lesion that
+ * with the shipped diffusion model at the default reading (z 3.25 against its healthy reference,
+ * each lesion reaching through its voxels down to z 2.75, then outlined at half its own contrast). The reader's review is emulated: every detected lesion that
  * does not touch a generated lesion is rejected, the rest kept as found (no painting), so the
  * volumes are the analysis' own.
  *

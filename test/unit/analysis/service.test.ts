@@ -39,7 +39,7 @@ describe('analysis runs through the services', () => {
     expect(run.inpainter).toEqual({ kind: 'classical', method: 'linear' });
     expect(run.provenance).toMatchObject({ appVersion: expect.any(String), seed: 0, sizesPx: [8, 16, 32, 64] });
     // A classical inpainter's residual is too noisy for half-contrast outlines: its lesions start at
-    // the threshold; the cut is z 3 against the linear fill's own healthy reference.
+    // the threshold; the cut is the default z against the linear fill's own healthy reference.
     expect(run.reading).toEqual({ ...DEFAULT_READING_SETTINGS, extent: 'threshold', strategy: { kind: 'zscore', z: DEFAULT_Z_CUT } });
 
     const strict = (await services.call('analysis.threshold', { runId: run.id, reading: { ...DEFAULT_READING_SETTINGS, strategy: { kind: 'absolute', value: 0.6 } } })) as ThresholdOutcome;
