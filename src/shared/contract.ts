@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError } from './errors';
-import type { AppInfo, JobInfo, StudySummary, SeriesDetail, RunInfo, ThresholdOutcome, ModelInfo, ReviewState, ComparisonResult } from './types';
+import type { AppInfo, JobInfo, StudySummary, SeriesDetail, RunInfo, ThresholdOutcome, ModelInfo, ReviewState, ComparisonResult, RunReferenceInfo } from './types';
 import { readingSettingsSchema, type ReadingSettings } from './analysis';
 
 export type MethodKind = 'query' | 'command' | 'job';
@@ -80,6 +80,11 @@ export const contract = {
     'command',
     z.object({ runId: id, reading: readingSettingsSchema, asDefault: z.boolean().default(false) }).strict(),
     'Keep a reading on the run and the series (and as the user default).',
+  ),
+  'analysis.reference': method<RunReferenceInfo>()(
+    'query',
+    z.object({ runId: id }).strict(),
+    "The healthy reference a run's z cuts read, next to its inpainter's current one (also when the run's cannot be read).",
   ),
   'analysis.adoptCurrentReference': method<RunInfo>()(
     'command',

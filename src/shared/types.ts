@@ -160,6 +160,8 @@ export interface RunReferenceInfo {
   currentUnavailable: string | null;
   /** When the reader replaced the analysis' reference with the inpainter's newer one (ISO time); null: it is the analysis' own. */
   adoptedAt: string | null;
+  /** Why the run's z cuts cannot be read (its copy is damaged, or an older run's inpainter has no loadable reference); null when they can. */
+  unreadable: string | null;
 }
 
 /** How far the review of a run's found lesions has got (lesions drawn by the reviewer not counted). */

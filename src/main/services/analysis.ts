@@ -10,7 +10,7 @@ import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
 import { defaultReading, withReadableCut, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
-import { currentReferenceVersion, runReferences, sameReference, stampHealthyReferences } from '../core/pipeline/pinned-reference';
+import { assertZReadable, currentReferenceVersion, runReferences, sameReference, stampHealthyReferences } from '../core/pipeline/pinned-reference';
 import { ThresholdEngine, type SearchRegion, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
 import { modelsDir } from '../paths';
@@ -180,6 +180,7 @@ export class AnalysisService {
     const reading = readingSettingsSchema.parse(readingInput ?? {});
     const entry = await this.open(runId);
     await this.refreshReferences(runId, entry);
+    assertZReadable(reading, entry.referenceInfo);
     const { engine } = this.scored(entry, reading);
     const settings = toThresholdSettings(reading, entry.references);
     const result = engine.apply(settings);
@@ -249,6 +250,7 @@ export class AnalysisService {
   async labelsFor(runId: string, readingInput: unknown): Promise<{ labels: Int32Array; lesions: ThresholdResult['lesions']; threshold: { value: number; description: string }; brainMask: Uint8Array }> {
     const reading = readingSettingsSchema.parse(readingInput ?? {});
     const entry = await this.open(runId);
+    assertZReadable(reading, entry.referenceInfo);
     const { engine } = this.scored(entry, reading);
     const result = engine.apply(toThresholdSettings(reading, entry.references));
     return { labels: result.labels.slice(), lesions: result.lesions, threshold: { value: result.threshold.value, description: result.threshold.description }, brainMask: entry.run.brainMask };
@@ -259,6 +261,7 @@ export class AnalysisService {
     const reading = readingSettingsSchema.parse(readingInput ?? {});
     const info = this.getRun(runId);
     const entry = await this.open(runId);
+    assertZReadable(reading, entry.referenceInfo);
     const { score, engine } = this.scored(entry, reading);
     const result = engine.apply(toThresholdSettings(reading, entry.references));
     const changedScore = scoringKey(reading) !== scoringKey(entry.run.record.reading);
@@ -284,7 +287,7 @@ export class AnalysisService {
     const info = this.getRun(runId);
     const entry = await this.open(runId);
     const current = await loadHealthyReferences(this.modelsDir(), info.inpainter);
-    if (entry.referenceInfo.kept && sameReference(entry.referenceInfo.readAgainst, stampHealthyReferences(current))) {
+    if (entry.referenceInfo.kept && entry.referenceInfo.unreadable === null && sameReference(entry.referenceInfo.readAgainst, stampHealthyReferences(current))) {
       throw new AppError('BAD_REQUEST', 'This run is already read against the current healthy reference.');
     }
     const reading = entry.run.record.reading;

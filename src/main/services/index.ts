@@ -92,6 +92,7 @@ export class Services {
       'workbench.importMask': ({ seriesId, path }) => this.library.importMask(seriesId, path),
       'workbench.fill': (p) => this.library.startFill(p),
       'export.series': ({ seriesId }) => this.exports.exportSeries(seriesId),
+      'analysis.reference': ({ runId }) => this.analysis.referenceOf(runId),
       'analysis.adoptCurrentReference': ({ runId }) => this.analysis.adoptCurrentReference(runId),
       'analysis.deleteRun': async ({ runId }) => ({ deleted: await this.analysis.deleteRun(runId) }),
       'studies.list': () => this.library.listStudies(),

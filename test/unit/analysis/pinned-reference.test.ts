@@ -219,4 +219,44 @@ describe('the healthy reference a run keeps', () => {
       await services.close();
     }
   });
+
+  it('a damaged copy keeps absolute cuts readable, refuses z cuts with the reason, and adopting the current reference repairs it', async () => {
+    const dataDir = tmp('ict-pin-');
+    const { services, run } = await analysedRun(dataDir);
+    const before = (await services.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
+    await services.close();
+    writeFileSync(join(dataDir, 'runs', run.id, PINNED_REFERENCE_FILE), '{"format": "inpaint-ct-healthy-ref');
+    const reopened = await Services.open({ dataDir, mode: 'cli' });
+    try {
+      const absolute = (await reopened.call('analysis.threshold', { runId: run.id, reading: { ...run.reading, strategy: { kind: 'absolute', value: 0.3 } } })) as ThresholdOutcome;
+      expect(absolute.threshold.value).toBe(0.3);
+      await expect(reopened.call('analysis.threshold', { runId: run.id, reading: run.reading })).rejects.toThrow(/z cuts cannot be read: The healthy reference kept with the run .* is damaged.* Read the run against the current reference to replace it/);
+      const info = await reopened.call('analysis.reference', { runId: run.id });
+      expect(info).toMatchObject({ kept: true, readAgainst: null, unreadable: expect.stringMatching(/damaged/) });
+      await reopened.call('analysis.adoptCurrentReference', { runId: run.id });
+      const repaired = (await reopened.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
+      expect(repaired.threshold.value).toBe(before.threshold.value);
+      expect(repaired.reference.unreadable).toBeNull();
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("an older run whose inpainter's reference cannot be loaded opens at absolute cuts and refuses z cuts with the reason", async () => {
+    const dataDir = tmp('ict-pin-');
+    const { services, run } = await analysedRun(dataDir);
+    await services.close();
+    rmSync(join(dataDir, 'runs', run.id, PINNED_REFERENCE_FILE));
+    writeFileSync(join(modelsDir, 'classical', 'linear.reference.json'), '{"metrics": {');
+    const reopened = await Services.open({ dataDir, mode: 'cli' });
+    try {
+      const absolute = (await reopened.call('analysis.threshold', { runId: run.id, reading: { ...run.reading, strategy: { kind: 'absolute', value: 0.3 } } })) as ThresholdOutcome;
+      expect(absolute.reference).toMatchObject({ kept: false, current: null, unreadable: expect.stringMatching(/analysed before runs kept their healthy reference/) });
+      await expect(reopened.call('analysis.threshold', { runId: run.id, reading: run.reading })).rejects.toThrow(
+        /z cuts cannot be read: .*linear inpainting .* is damaged: it is not valid JSON.*Use an absolute or percentile cut/,
+      );
+    } finally {
+      await reopened.close();
+    }
+  });
 });

@@ -126,6 +126,11 @@ describe('PDF report', () => {
     const all = pdfPages(path).join('\n');
     // This fixture cuts at an absolute score, so the row also says the reference played no part.
     expect(all).toMatch(new RegExp(`Healthy reference\\s+8 healthy scans, calibrated [^·]+· adopted by the reader on [^·]+· SHA-256 ${stamp.sha256.slice(0, 16)}… · not used by this cut`));
+
+    // A damaged copy does not stop the report; the row says so.
+    const damaged: ExportSource = { ...source, healthyReference: null, healthyReferenceProblem: 'The healthy reference kept with the run is damaged.' };
+    await renderReportPdf(buildCaseReport(damaged), { outPath: path });
+    expect(pdfPages(path).join('\n')).toMatch(/Healthy reference\s+cannot be read: The healthy reference kept with the run is damaged/);
   });
 
   it.skipIf(!poppler)('a run without lesions gives a one-page summary', async () => {

@@ -3,7 +3,7 @@ import { AppError } from '../../../shared/errors';
 import { scoreReconstruction } from '../../core/pipeline/analyze';
 import { loadRunDir, updateRunDir } from '../../core/pipeline/run-dir';
 import { loadHealthyReferences, scoringKey, toThresholdSettings } from '../../core/pipeline/reading';
-import { runReferences, sameReference, stampHealthyReferences } from '../../core/pipeline/pinned-reference';
+import { assertZReadable, runReferences, sameReference, stampHealthyReferences } from '../../core/pipeline/pinned-reference';
 import type { RunReferenceInfo } from '../../../shared/types';
 import { thresholdStudy } from '../../core/scoring/lesions';
 import { readNifti } from '../../core/io/nifti';
@@ -35,9 +35,10 @@ ${READING_USAGE}`,
     const reading = readingFromArgs(values, loaded.record.reading);
     const kept = await runReferences(dir, loaded.record.provenance.inpainter, modelsDir());
     const adopted = values['adopt-current-reference'] ? await loadHealthyReferences(modelsDir(), loaded.record.provenance.inpainter) : undefined;
-    if (adopted && kept.info.kept && sameReference(kept.info.readAgainst, stampHealthyReferences(adopted))) {
+    if (adopted && kept.info.kept && kept.info.unreadable === null && sameReference(kept.info.readAgainst, stampHealthyReferences(adopted))) {
       throw new AppError('BAD_REQUEST', 'This run is already read against the current healthy reference; leave out --adopt-current-reference.');
     }
+    if (!adopted) assertZReadable(reading, kept.info);
     const settings = toThresholdSettings(reading, adopted ?? kept.references);
     const rescore = scoringKey(reading) !== scoringKey(loaded.record.reading);
     let score: Float32Array;

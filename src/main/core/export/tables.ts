@@ -148,7 +148,7 @@ export interface LesionTableJson {
      * The healthy reference a z cut reads: kept with the run (stamp null where the inpainter had
      * none), or not kept by a run analysed before runs kept one.
      */
-    healthyReference: { kept: true; stamp: HealthyReferenceStamp | null; pinnedAt: string; adopted: boolean } | { kept: false };
+    healthyReference: { kept: true; stamp: HealthyReferenceStamp | null; pinnedAt: string; adopted: boolean } | { kept: false } | { kept: true; unreadable: string };
   };
   summary: { lesions: number; lesionVolumeMl: number; rejected: number; brainVolumeMl: number };
   lesions: LesionRow[];
@@ -187,7 +187,7 @@ export function lesionTableJson(report: CaseReport): LesionTableJson {
       seed: p.seed,
       threshold: report.run.threshold,
       reading: report.run.reading,
-      healthyReference: report.healthyReference ? { kept: true, ...report.healthyReference } : { kept: false },
+      healthyReference: report.healthyReferenceProblem ? { kept: true, unreadable: report.healthyReferenceProblem } : report.healthyReference ? { kept: true, ...report.healthyReference } : { kept: false },
     },
     summary: { lesions: report.totals.included, lesionVolumeMl: round(report.totals.includedVolumeMl, 4), rejected: report.totals.rejected, brainVolumeMl: round(report.totals.brainVolumeMl, 2) },
     lesions: lesionRows(report),

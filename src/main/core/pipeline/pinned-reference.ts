@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
+import type { ReadingSettings } from '../../../shared/analysis';
 import type { HealthyReferenceStamp, RunReferenceInfo } from '../../../shared/types';
 import { parseHealthyReferenceSet, type HealthyReferenceSet } from '../scoring/threshold';
 import { healthyReferencePath, loadHealthyReferences } from './reading';
@@ -106,29 +107,49 @@ export interface RunReferences {
 /**
  * The references to read a run with: its own copy, else (an older run) the inpainter's current
  * one. The current one is looked up as well, to tell the reader when it differs; a model that is
- * no longer installed does not stop a run with its own copy from being read.
+ * no longer installed does not stop a run with its own copy from being read. A copy that cannot
+ * be read (damaged), or an older run whose inpainter's reference cannot be loaded, leaves the
+ * run readable at absolute and percentile cuts; its z cuts are refused with the reason
+ * (`assertZReadable`), never read against some other reference in silence.
  */
 export async function runReferences(runDir: string, inpainter: InpainterChoice, modelsDir: string): Promise<RunReferences> {
-  const pinned = await readPinnedReference(runDir);
+  let pinned: PinnedReference | null = null;
+  let unreadable: string | null = null;
+  try {
+    pinned = await readPinnedReference(runDir);
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    unreadable = e.message;
+  }
+  const kept = existsSync(join(runDir, PINNED_REFERENCE_FILE));
   let current: HealthyReferenceSet | null = null;
   let currentUnavailable: string | null = null;
   try {
     current = await loadHealthyReferences(modelsDir, inpainter);
   } catch (e) {
-    if (!pinned) throw e;
-    currentUnavailable = e instanceof Error ? e.message : String(e);
+    if (!(e instanceof AppError)) throw e;
+    currentUnavailable = e.message;
+    if (!kept) unreadable = `This run was analysed before runs kept their healthy reference, and its inpainter's cannot be loaded (${e.message})`;
   }
-  const references = pinned ? pinned.references : current!;
+  const references = pinned?.references ?? (unreadable !== null ? { metrics: {} } : current!);
   return {
     references,
     info: {
-      kept: pinned !== null,
-      readAgainst: stampHealthyReferences(references),
+      kept,
+      readAgainst: unreadable === null ? stampHealthyReferences(references) : null,
       current: current ? stampHealthyReferences(current) : null,
       currentUnavailable,
       adoptedAt: pinned?.adopted ? pinned.pinnedAt : null,
+      unreadable,
     },
   };
+}
+
+/** Refuses a z cut on a run whose reference cannot be read, saying why and what helps. */
+export function assertZReadable(reading: Pick<ReadingSettings, 'strategy'>, info: RunReferenceInfo): void {
+  if (reading.strategy.kind !== 'zscore' || info.unreadable === null) return;
+  const remedy = info.current ? ' Read the run against the current reference to replace it, or use' : ' Use';
+  throw new AppError('UNSUPPORTED_FORMAT', `This run's z cuts cannot be read: ${info.unreadable.replace(/\.$/, '')}.${remedy} an absolute or percentile cut.`);
 }
 
 /**

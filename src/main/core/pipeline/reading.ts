@@ -23,13 +23,21 @@ export async function loadHealthyReferences(modelsDir: string, inpainter: Inpain
     const { manifest } = await readManifest(modelsDir, inpainter.modelId);
     return parseHealthyReferenceSet(manifest.healthyReference);
   }
+  const path = healthyReferencePath(modelsDir, inpainter);
+  let text: string;
   try {
-    const text = await readFile(healthyReferencePath(modelsDir, inpainter), 'utf8');
-    return parseHealthyReferenceSet(JSON.parse(text));
+    text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { metrics: {} };
     throw e;
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError('MODEL_MANIFEST_INVALID', `The healthy reference of ${inpainter.method} inpainting (${path}) is damaged: it is not valid JSON. Run "npm run calibrate -- --inpainter ${inpainter.method}" to write it again.`);
+  }
+  return parseHealthyReferenceSet(json);
 }
 
 /** The part of a reading that decides the score maps: two readings with the same key share them. */

@@ -33,8 +33,10 @@ export interface ExportSource {
   labels: Int32Array;
   score: Float32Array | null;
   signed: Float32Array | null;
-  /** The healthy reference the run's z cuts are read against; null for a run analysed before runs kept one. */
+  /** The healthy reference the run's z cuts are read against; null for a run analysed before runs kept one, or when its copy cannot be read. */
   healthyReference: PinnedReference | null;
+  /** Why the run's copy cannot be read (damaged); null when it can or there is none. */
+  healthyReferenceProblem: string | null;
 }
 
 export interface LoadExportSourceOptions {
@@ -89,8 +91,18 @@ export async function loadExportSource(dir: string, options: LoadExportSourceOpt
     labels,
     score: await optionalFloat(join(dir, 'score.nii.gz')),
     signed: await optionalFloat(join(dir, 'signed.nii.gz')),
-    healthyReference: await readPinnedReference(dir),
+    ...(await readReferenceForReport(dir)),
   };
+}
+
+/** A damaged reference copy must not stop a report: the report says so instead. */
+async function readReferenceForReport(dir: string): Promise<Pick<ExportSource, 'healthyReference' | 'healthyReferenceProblem'>> {
+  try {
+    return { healthyReference: await readPinnedReference(dir), healthyReferenceProblem: null };
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    return { healthyReference: null, healthyReferenceProblem: e.message };
+  }
 }
 
 /**
@@ -136,8 +148,9 @@ export interface CaseReport {
   grid: Grid;
   runId: string;
   run: RunRecord;
-  /** The healthy reference kept with the run (its z cuts read it); null for a run analysed before runs kept one. */
+  /** The healthy reference kept with the run (its z cuts read it); null for a run analysed before runs kept one, or a damaged copy (`healthyReferenceProblem`). */
   healthyReference: Omit<PinnedReference, 'references'> | null;
+  healthyReferenceProblem: string | null;
   /** Included lesions largest first, then rejected ones. */
   lesions: ReportLesion[];
   totals: { included: number; includedVolumeMl: number; rejected: number; brainVolumeMl: number };
@@ -236,6 +249,7 @@ export function buildCaseReport(source: ExportSource, options: CaseReportOptions
     runId: source.runId,
     run: source.record,
     healthyReference: source.healthyReference ? { stamp: source.healthyReference.stamp, pinnedAt: source.healthyReference.pinnedAt, adopted: source.healthyReference.adopted } : null,
+    healthyReferenceProblem: source.healthyReferenceProblem,
     lesions,
     totals: {
       included: included.length,

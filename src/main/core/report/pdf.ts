@@ -718,6 +718,7 @@ export async function renderReportPdf(report: CaseReport, options: ReportPdfOpti
 /** Which healthy reference the z cut was read against, so a reader can tell two reports' cuts apart. */
 function describeHealthyReference(r: CaseReport, readsZ: boolean): string {
   const kept = r.healthyReference;
+  if (r.healthyReferenceProblem) return `cannot be read: ${r.healthyReferenceProblem}`;
   if (!kept) return readsZ ? "the inpainter's reference at the time of reading (this run was analysed before runs kept their own)" : 'not kept with this run';
   const s = kept.stamp;
   if (!s) return 'none (the inpainter has no healthy calibration; only absolute and percentile cuts)';

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useApi } from '../../api/context';
 import type { ReadingSettings } from '../../../../shared/analysis';
-import type { LesionInfo, ReviewState, RunInfo, SeriesDetail, SeriesSummary, StudySummary, ThresholdOutcome } from '../../../../shared/types';
+import type { LesionInfo, ReviewState, RunInfo, RunReferenceInfo, SeriesDetail, SeriesSummary, StudySummary, ThresholdOutcome } from '../../../../shared/types';
 import { Viewer, type AlternateImage, type CursorInfo, type RGB, type ScoreMapLayer, type VoxelIndex } from '../../viewer';
 import { DEFAULT_BRUSH, ExportPanel, ReviewPanel, type BrushSettings } from './ReviewPanel';
 import { AnalysisPanel } from './AnalysisPanel';
@@ -30,6 +30,9 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
   const [runId, setRunId] = useState<string | null>(null);
   const [reading, setReading] = useState<ReadingSettings | null>(null);
   const [outcome, setOutcome] = useState<ThresholdOutcome | null>(null);
+  // The healthy reference behind the run's z cuts: from every threshold outcome, and asked for on
+  // its own when a run opens, so the panel can say why a reference that cannot be read fails.
+  const [reference, setReference] = useState<RunReferenceInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
@@ -80,7 +83,9 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
     setReview(null);
     setBrush(DEFAULT_BRUSH);
     setReading(run ? run.reading : null);
+    setReference(null);
     if (runId) api.call('review.get', { runId }).then(setReview, (e: Error) => setError(e.message));
+    if (runId) api.call('analysis.reference', { runId }).then(setReference, (e: Error) => setError(e.message));
     // Only a change of run resets the reading; later edits to the runs list must not.
   }, [runId]);
 
@@ -97,6 +102,7 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
         .then(
           (o) => {
             setOutcome(o);
+            setReference(o.reference);
             setError(null);
           },
           (e: Error) => setError(e.message),
@@ -200,6 +206,7 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
     try {
       await api.call('analysis.adoptCurrentReference', { runId });
       loadRuns();
+      setReference(await api.call('analysis.reference', { runId }));
       if (reading) request(runId, reading);
     } catch (e) {
       setError((e as Error).message);
@@ -277,7 +284,7 @@ export function ReadingWorkspace({ study, series, onOpenSeries }: { study: Study
         {!workbench && (
           <>
             <AnalysisPanel seriesId={series.id} runs={runs} selectedRunId={runId} onSelectRun={setRunId} />
-            {runId && reading && !reviewing && <ThresholdPanel key={runId} reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} onAdoptReference={() => void adoptReference()} />}
+            {runId && reading && !reviewing && <ThresholdPanel key={runId} reading={reading} onChange={setReading} outcome={outcome} error={error ?? layers.error} busy={busy} onSave={(d) => void save(d)} saved={saved} reference={reference} onAdoptReference={() => void adoptReference()} />}
             {runId && !reviewing && <LesionList outcome={outcome} selected={selectedLesion} onSelect={selectLesion} />}
             {runId && (
               <ReviewPanel

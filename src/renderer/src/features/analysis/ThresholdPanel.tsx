@@ -76,29 +76,31 @@ function describeStamp(s: HealthyReferenceStamp): string {
  */
 function ReferenceNote({ info, onAdopt }: { info: RunReferenceInfo; onAdopt: () => void }) {
   const { readAgainst, current } = info;
-  const changed = info.kept && current !== null && current.sha256 !== readAgainst?.sha256;
+  const changed = info.kept && info.unreadable === null && current !== null && current.sha256 !== readAgainst?.sha256;
+  const state = info.unreadable !== null ? 'unreadable' : !info.kept ? 'not-kept' : changed ? 'changed' : 'current';
+  const adopt = (label: string) => (
+    <button className="link-button" data-testid="adopt-reference" onClick={onAdopt}>
+      {label}
+    </button>
+  );
+  if (state === 'unreadable') {
+    return (
+      <div className="small warn" data-testid="reference-note" data-state={state} role="alert">
+        {info.unreadable} z cuts cannot be read on this run; absolute and percentile cuts can. {current && adopt('Read against the current reference')}
+      </div>
+    );
+  }
   return (
-    <div className={`small${changed || !info.kept ? ' warn' : ' muted'}`} data-testid="reference-note" data-state={!info.kept ? 'not-kept' : changed ? 'changed' : 'current'}>
+    <div className={`small${state === 'current' ? ' muted' : ' warn'}`} data-testid="reference-note" data-state={state}>
       {readAgainst ? `Healthy reference: ${describeStamp(readAgainst)}` : 'No healthy reference'}
       {info.kept && (info.adoptedAt ? `, adopted ${new Date(info.adoptedAt).toLocaleDateString()}` : ', kept with this run')}.
       {changed && (
         <>
           {' '}
-          The model&apos;s reference has changed since (now {describeStamp(current)}); this run stays read against its own, so its results do not move.{' '}
-          <button className="link-button" data-testid="adopt-reference" onClick={onAdopt}>
-            Read against the current reference
-          </button>
+          The model&apos;s reference has changed since (now {describeStamp(current)}); this run stays read against its own, so its results do not move. {adopt('Read against the current reference')}
         </>
       )}
-      {!info.kept && (
-        <>
-          {' '}
-          This run was analysed before runs kept their reference, so a recalibration would move its cut.{' '}
-          <button className="link-button" data-testid="adopt-reference" onClick={onAdopt}>
-            Keep this reference with the run
-          </button>
-        </>
-      )}
+      {state === 'not-kept' && <> This run was analysed before runs kept their reference, so a recalibration would move its cut. {adopt('Keep this reference with the run')}</>}
       {info.currentUnavailable && <> The model&apos;s current reference cannot be read ({info.currentUnavailable}); this run keeps its own.</>}
     </div>
   );
@@ -112,6 +114,8 @@ export function ThresholdPanel(props: {
   busy: boolean;
   onSave: (asDefault: boolean) => void;
   saved: boolean;
+  /** The healthy reference behind the run's z cuts (null until known). */
+  reference: RunReferenceInfo | null;
   onAdoptReference: () => void;
 }) {
   const { reading, onChange, outcome } = props;
@@ -178,7 +182,7 @@ export function ThresholdPanel(props: {
         {outcome && reading.strategy.kind !== 'absolute' ? ` → score ≥ ${outcome.threshold.value.toPrecision(3)}` : ''}
         {props.busy ? ' …' : ''}
       </div>
-      {outcome && reading.strategy.kind === 'zscore' && <ReferenceNote info={outcome.reference} onAdopt={props.onAdoptReference} />}
+      {props.reference && reading.strategy.kind === 'zscore' && <ReferenceNote info={props.reference} onAdopt={props.onAdoptReference} />}
       {outcome && <Histogram outcome={outcome} />}
       {/* Set once per study or as a default, so folded: the lesion list stays in view beneath. */}
       <details className="reading-settings" data-testid="reading-settings">
