@@ -137,6 +137,7 @@ export class AnalysisService {
     if (hit) {
       this.cache.delete(runId);
       this.cache.set(runId, hit);
+      await this.refreshReferences(runId, hit);
       return hit;
     }
     const info = this.getRun(runId);
@@ -179,7 +180,6 @@ export class AnalysisService {
   async threshold(runId: string, readingInput: unknown): Promise<ThresholdOutcome> {
     const reading = readingSettingsSchema.parse(readingInput ?? {});
     const entry = await this.open(runId);
-    await this.refreshReferences(runId, entry);
     assertZReadable(reading, entry.referenceInfo);
     const { engine } = this.scored(entry, reading);
     const settings = toThresholdSettings(reading, entry.references);
@@ -236,9 +236,7 @@ export class AnalysisService {
 
   /** What the run's z cuts are read against, next to its inpainter's reference now. */
   async referenceOf(runId: string): Promise<RunReferenceInfo> {
-    const entry = await this.open(runId);
-    await this.refreshReferences(runId, entry);
-    return entry.referenceInfo;
+    return (await this.open(runId)).referenceInfo;
   }
 
   /** The run's CT volume (native grid). */
