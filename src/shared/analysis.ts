@@ -128,3 +128,25 @@ export function describeStrategy(s: ReadingSettings['strategy']): string {
       return `z ≥ ${s.z} against healthy scans, reaching down to z ${+(s.z - Z_SUPPORT_STEP).toPrecision(4)}`;
   }
 }
+
+/**
+ * The settings two readings differ in that change which voxels become lesions, in words ("cut z ≥
+ * 3.25 / z ≥ 4"), A first. Empty when they would outline the same lesions on the same scores:
+ * a comparison of two runs read differently measures the settings as well as the patient.
+ */
+export function describeReadingDifferences(a: ReadingSettings, b: ReadingSettings): string[] {
+  const out: string[] = [];
+  const pair = (what: string, x: string, y: string) => x !== y && out.push(`${what} ${x} / ${y}`);
+  const cut = (s: ReadingSettings['strategy']) => (s.kind === 'absolute' ? `score ≥ ${+s.value.toPrecision(3)}` : s.kind === 'percentile' ? `top ${+(100 - s.percentile).toPrecision(4)}%` : `z ≥ ${s.z}`);
+  pair('cut', cut(a.strategy), cut(b.strategy));
+  pair('residual', a.metric, b.metric);
+  pair('fusion', a.fusion + (a.weights ? ` ${a.weights.join(',')}` : ''), b.fusion + (b.weights ? ` ${b.weights.join(',')}` : ''));
+  pair('smoothing', `${a.smoothingMm} mm`, `${b.smoothingMm} mm`);
+  pair('minimum lesion', `${a.minSizeMl} mL`, `${b.minSizeMl} mL`);
+  pair('border erosion', `${a.borderErosionMm} mm`, `${b.borderErosionMm} mm`);
+  pair('dense voxels', a.denseExclusionHu === null ? 'searched' : `left out from ${a.denseExclusionHu} HU`, b.denseExclusionHu === null ? 'searched' : `left out from ${b.denseExclusionHu} HU`);
+  pair('polarity', a.polarity, b.polarity);
+  pair('connectivity', String(a.connectivity), String(b.connectivity));
+  pair('outline', a.extent === 'half-contrast' ? 'half-contrast' : 'at the cut', b.extent === 'half-contrast' ? 'half-contrast' : 'at the cut');
+  return out;
+}

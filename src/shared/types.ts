@@ -295,6 +295,8 @@ export interface ComparisonResult {
   matching: string;
   /** Set when the two runs' z cuts read different healthy references of one inpainter (a recalibration between them). */
   referenceNote: string | null;
+  /** Set when the two runs' lesions come from different reading settings (each side's saved reading, or the reading its review started from). */
+  readingNote: string | null;
   /** Days between the studies when both dates are known (B - A). */
   intervalDays: number | null;
   /** Acquisition dates (YYYYMMDD) of each side's series, which may differ within one study. */

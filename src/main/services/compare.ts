@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors';
-import type { ReadingSettings } from '../../shared/analysis';
+import { describeReadingDifferences, type ReadingSettings } from '../../shared/analysis';
 import type { ComparisonResult, ComparisonTruthLesion, HealthyReferenceStamp, InpainterInfo, RunReferenceInfo } from '../../shared/types';
 import { sameReference } from '../core/pipeline/pinned-reference';
 import { sameGrid, voxelVolumeMl, type Vec3, type Volume } from '../core/volume';
@@ -43,6 +43,13 @@ function referenceNote(a: Side, b: Side): string | null {
   if (a.reading.strategy.kind !== 'zscore' || b.reading.strategy.kind !== 'zscore' || !sameInpainter(a.inpainter, b.inpainter)) return null;
   if (sameReference(a.reference.readAgainst, b.reference.readAgainst)) return null;
   return `A and B read their z cuts against different healthy references of the same inpainter (A: ${describeStamp(a.reference.readAgainst)}; B: ${describeStamp(b.reference.readAgainst)}), so one z is not one score on both and part of the change may come from the cuts. "Read against the current reference" in each run's threshold panel puts both on the same one.`;
+}
+
+/** Two runs read with different settings: the change between them is partly the settings'. */
+function readingNote(a: Side, b: Side): string | null {
+  const differences = describeReadingDifferences(a.reading, b.reading);
+  if (differences.length === 0) return null;
+  return `A and B were read with different settings (A / B: ${differences.join('; ')}), so part of the volume change may come from the settings, not the patient. Save one reading for both runs to compare like with like.`;
 }
 
 function daysBetween(a: string | null, b: string | null): number | null {
@@ -172,6 +179,7 @@ export class CompareService {
         ? 'Both series share one voxel grid: lesions are matched by voxel overlap.'
         : `The two series have different voxel grids and were not registered: lesions are matched by the distance of their centres in patient coordinates (within ${MATCH_DISTANCE_MM} mm). Side-by-side slices show the same slice number, not the same anatomy.`,
       referenceNote: referenceNote(a, b),
+      readingNote: readingNote(a, b),
       intervalDays: daysBetween(a.studyDate, b.studyDate),
       dateA: a.studyDate,
       dateB: b.studyDate,

@@ -52,6 +52,9 @@ test('two timepoints side by side: synchronised slices, volume table with interv
   await expect(page.getByTestId('compare-truth-lesion').first()).toContainText(/Generated iph-1 \(iph\)|Generated iph-1-edema \(edema\)/);
   await expect(page.getByTestId('compare-row-truth').filter({ hasText: /on generated iph-1$/ }).first()).toBeVisible();
   await expect(page.getByTestId('compare-matching')).toHaveAttribute('data-same-grid', 'true');
+  // Both runs were read alike against one reference: no warning about settings or references.
+  await expect(page.getByTestId('compare-reading-note')).toHaveCount(0);
+  await expect(page.getByTestId('compare-reference-note')).toHaveCount(0);
 
   // Scroll A with its slider: B's axial slice follows; then scroll B with the keyboard: A follows.
   const start = Number(await axialA.getAttribute('data-slice'));

@@ -212,9 +212,16 @@ describe('the healthy reference a run keeps', () => {
       const mixed = (await services.call('compare.runs', { runA: runA.id, runB: runB.id })) as ComparisonResult;
       expect(mixed.referenceNote).toMatch(/different healthy references of the same inpainter \(A: 8 healthy scans, calibrated [\d-]+; B: 8 healthy scans, calibrated 2027-01-15\)/);
 
+      expect(mixed.readingNote).toBeNull();
+
       await services.call('analysis.adoptCurrentReference', { runId: runA.id });
       const same = (await services.call('compare.runs', { runA: runA.id, runB: runB.id })) as ComparisonResult;
       expect(same.referenceNote).toBeNull();
+
+      // A reading saved on one side only: the comparison says which settings differ.
+      await services.call('analysis.saveReading', { runId: runB.id, reading: { ...runB.reading, strategy: { kind: 'zscore', z: 4 }, minSizeMl: 0.1 }, asDefault: false });
+      const reread = (await services.call('compare.runs', { runA: runA.id, runB: runB.id })) as ComparisonResult;
+      expect(reread.readingNote).toMatch(/different settings \(A \/ B: cut z ≥ 3\.25 \/ z ≥ 4; minimum lesion 0\.05 mL \/ 0\.1 mL\)/);
     } finally {
       await services.close();
     }

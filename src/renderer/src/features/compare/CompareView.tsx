@@ -223,6 +223,11 @@ function ComparePanes({ a, b }: { a: RunChoice; b: RunChoice }) {
           {gridsDiffer ? ' Slices are kept in step by their position along each axis.' : ''}
         </div>
       )}
+      {result?.readingNote && (
+        <div className="compare-matching warn-box" data-testid="compare-reading-note" role="alert">
+          ⚠ {result.readingNote}
+        </div>
+      )}
       {result?.referenceNote && (
         <div className="compare-matching warn-box" data-testid="compare-reference-note" role="alert">
           ⚠ {result.referenceNote}
