@@ -83,10 +83,10 @@ function ReferenceNote({ info, onAdopt }: { info: RunReferenceInfo; onAdopt: () 
       {label}
     </button>
   );
-  if (state === 'unreadable') {
+  if (info.unreadable !== null) {
     return (
       <div className="small warn" data-testid="reference-note" data-state={state} role="alert">
-        {info.unreadable} z cuts cannot be read on this run; absolute and percentile cuts can. {current && adopt('Read against the current reference')}
+        {info.unreadable.replace(/\.?$/, '.')} z cuts cannot be read on this run; absolute and percentile cuts can. {current && adopt('Read against the current reference')}
       </div>
     );
   }
