@@ -3,16 +3,17 @@
  * is recalibrated (an app update, `npm run calibrate`), the run's z cut and lesions stay as they
  * were, the threshold panel says the model's reference has changed, and the reader moves the run
  * to the new one only by asking. The server runs on a models folder of the test's own, so the
- * test can recalibrate it.
+ * test can recalibrate it. A copy damaged on disk leaves the run open, with its z cut refused
+ * and a repair offered.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect, rpc, waitJob, startServe } from '../server-fixture';
 
 const SHIPPED_LINEAR = join('models', 'classical', 'linear.reference.json');
 
-test('a recalibrated reference does not move a finished run until the reader adopts it', async ({ page }) => {
+test('a recalibrated reference does not move a finished run until the reader adopts it; a damaged copy is refused with the reason and repaired', async ({ page }) => {
   test.setTimeout(240_000);
   const modelsDir = mkdtempSync(join(tmpdir(), 'ict-e2e-models-'));
   mkdirSync(join(modelsDir, 'classical'));
@@ -61,5 +62,26 @@ test('a recalibrated reference does not move a finished run until the reader ado
     await expect.poll(async () => score((await cut.textContent())!)).toBeCloseTo(score(cutText) * 1.2, 2);
   } finally {
     server.process.kill('SIGTERM');
+  }
+
+  // The run's copy damaged on disk while the app was closed: the run still opens, its z cut is
+  // refused with the reason, and reading it against the current reference repairs it.
+  if (server.process.exitCode === null && server.process.signalCode === null) await new Promise((resolve) => server.process.once('exit', resolve));
+  const [runDir] = readdirSync(join(server.dataDir, 'runs'));
+  writeFileSync(join(server.dataDir, 'runs', runDir, 'healthy-reference.json'), '{"format": "inpaint-ct-heal');
+  const restarted = await startServe(server.dataDir, [], { INPAINT_CT_MODELS_DIR: modelsDir });
+  try {
+    await page.goto(restarted.url);
+    await page.getByTestId('series-item').first().click();
+    await page.getByTestId('run-item').first().click();
+    const note = page.getByTestId('reference-note');
+    await expect(note).toHaveAttribute('data-state', 'unreadable');
+    await expect(page.getByTestId('threshold-panel').getByRole('alert')).toContainText("This run's z cuts cannot be read");
+    await page.getByTestId('adopt-reference').click();
+    await expect(note).toHaveAttribute('data-state', 'current');
+    await expect(page.getByTestId('threshold-panel').getByRole('alert')).toHaveCount(0);
+    await expect(page.getByTestId('threshold-cut')).toContainText('→ score ≥');
+  } finally {
+    restarted.process.kill('SIGTERM');
   }
 });

@@ -85,8 +85,9 @@ function ReferenceNote({ info, onAdopt }: { info: RunReferenceInfo; onAdopt: () 
   );
   if (info.unreadable !== null) {
     return (
-      <div className="small warn" data-testid="reference-note" data-state={state} role="alert">
-        {info.unreadable.replace(/\.?$/, '.')} z cuts cannot be read on this run; absolute and percentile cuts can. {current && adopt('Read against the current reference')}
+      <div className="small warn" data-testid="reference-note" data-state={state} title={info.unreadable}>
+        {/* The reason itself is in the refused cut's error, just below. */}
+        The healthy reference of this run cannot be read, so neither can its z cuts; absolute and percentile cuts can. {current && adopt('Read against the current reference')}
       </div>
     );
   }
