@@ -10,7 +10,7 @@ import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
 import { defaultReading, withReadableCut, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
-import { assertZReadable, currentReferenceVersion, runReferences, sameReference, stampHealthyReferences } from '../core/pipeline/pinned-reference';
+import { assertZReadable, referenceVersion, runReferences, sameReference, stampHealthyReferences } from '../core/pipeline/pinned-reference';
 import { ThresholdEngine, type SearchRegion, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
 import { modelsDir } from '../paths';
@@ -26,7 +26,7 @@ interface RunCache {
   /** What its z cuts are read against: the run's own copy (an older run: the inpainter's current one). */
   references: HealthyReferenceSet;
   referenceInfo: RunReferenceInfo;
-  /** currentReferenceVersion when referenceInfo was read. */
+  /** referenceVersion when referenceInfo was read. */
   referenceVersion: string;
   scores: Map<string, { score: NativeScore; engine: ThresholdEngine }>;
   healthyHu?: Int16Array;
@@ -46,6 +46,7 @@ function runLabel(inpainter: InpainterInfo, device: string): string {
  */
 export class AnalysisService {
   private readonly cache = new Map<string, RunCache>();
+  private readonly opening = new Map<string, Promise<RunCache>>();
   private static readonly MAX_OPEN_RUNS = 2;
 
   constructor(
@@ -140,6 +141,18 @@ export class AnalysisService {
       await this.refreshReferences(runId, hit);
       return hit;
     }
+    // Opening a run (its volumes and reference) takes a while, and the viewer asks for several of
+    // its maps at once: every caller waits for one load. Two loads would each cache an entry, and
+    // a change made to the first (an adopted reference) could be overwritten by the second.
+    let loading = this.opening.get(runId);
+    if (!loading) {
+      loading = this.load(runId).finally(() => this.opening.delete(runId));
+      this.opening.set(runId, loading);
+    }
+    return loading;
+  }
+
+  private async load(runId: string): Promise<RunCache> {
     const info = this.getRun(runId);
     const run = await loadRunDir(join(this.deps.dataDir, info.dir));
     const entry: RunCache = { run, ...(await this.readReferences(info)), scores: new Map() };
@@ -150,16 +163,17 @@ export class AnalysisService {
 
   /** Reads what the run's z cuts are read against, and the inpainter's reference now. */
   private async readReferences(info: RunInfo & { dir: string }): Promise<Pick<RunCache, 'references' | 'referenceInfo' | 'referenceVersion'>> {
-    // The version first: a calibration landing in between is then picked up on the next call.
-    const referenceVersion = await currentReferenceVersion(this.modelsDir(), info.inpainter);
-    const { references, info: referenceInfo } = await runReferences(join(this.deps.dataDir, info.dir), info.inpainter, this.modelsDir());
-    return { references, referenceInfo, referenceVersion };
+    const dir = join(this.deps.dataDir, info.dir);
+    // The version first: a change landing in between is then picked up on the next call.
+    const version = await referenceVersion(dir, this.modelsDir(), info.inpainter);
+    const { references, info: referenceInfo } = await runReferences(dir, info.inpainter, this.modelsDir());
+    return { references, referenceInfo, referenceVersion: version };
   }
 
-  /** An open run notices a recalibration made while the app runs (a stat per call, the reference read only when it changed). */
+  /** An open run notices a recalibration, or a change to its own copy, made while the app runs (two stats a call; the references are read only when they changed). */
   private async refreshReferences(runId: string, entry: RunCache): Promise<void> {
     const info = this.getRun(runId);
-    if ((await currentReferenceVersion(this.modelsDir(), info.inpainter)) !== entry.referenceVersion) Object.assign(entry, await this.readReferences(info));
+    if ((await referenceVersion(join(this.deps.dataDir, info.dir), this.modelsDir(), info.inpainter)) !== entry.referenceVersion) Object.assign(entry, await this.readReferences(info));
   }
 
   private scored(entry: RunCache, reading: ReadingSettings): { score: NativeScore; engine: ThresholdEngine } {

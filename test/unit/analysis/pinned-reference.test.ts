@@ -9,7 +9,7 @@ import { projectRoot } from '../../../src/main/paths';
 import { PINNED_REFERENCE_FILE, stampHealthyReferences } from '../../../src/main/core/pipeline/pinned-reference';
 import { parseHealthyReferenceSet } from '../../../src/main/core/scoring/threshold';
 import { simpleHead } from '../preprocess/simple-head';
-import type { ComparisonResult, RunInfo, ThresholdOutcome, JobInfo } from '../../../src/shared/types';
+import type { ComparisonResult, RunInfo, RunReferenceInfo, ThresholdOutcome, JobInfo } from '../../../src/shared/types';
 import { DEFAULT_READING_SETTINGS, DEFAULT_Z_CUT } from '../../../src/shared/analysis';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
@@ -262,6 +262,27 @@ describe('the healthy reference a run keeps', () => {
       await expect(reopened.call('analysis.threshold', { runId: run.id, reading: run.reading })).rejects.toThrow(
         /z cuts cannot be read: .*linear inpainting .* is damaged: it is not valid JSON.*Use an absolute or percentile cut/,
       );
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('an adopted reference is not undone by loads of the run that were under way (the viewer asks for several maps at once)', async () => {
+    const dataDir = tmp('ict-pin-');
+    const { services, run } = await analysedRun(dataDir);
+    await services.close();
+    writeFileSync(join(modelsDir, 'classical', 'linear.reference.json'), JSON.stringify(recalibrated(1.2)));
+    const reopened = await Services.open({ dataDir, mode: 'cli' });
+    try {
+      // What opening a run in the viewer asks for at once, then the reader adopts as soon as the note shows.
+      const maps = ['score', 'healthy', 'difference', 'brain'].map((layer) => reopened.readBinary(`runs/${run.id}/${layer}`).catch(() => null));
+      const info = await reopened.call('analysis.reference', { runId: run.id });
+      expect(info).toMatchObject({ kept: true, adoptedAt: null });
+      await reopened.call('analysis.adoptCurrentReference', { runId: run.id });
+      await Promise.all(maps);
+      const after = (await reopened.call('analysis.reference', { runId: run.id })) as RunReferenceInfo;
+      expect(after.adoptedAt).not.toBeNull();
+      expect(after.readAgainst?.sha256).toBe(after.current?.sha256);
     } finally {
       await reopened.close();
     }

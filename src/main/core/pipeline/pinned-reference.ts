@@ -153,15 +153,18 @@ export function assertZReadable(reading: Pick<ReadingSettings, 'strategy'>, info
 }
 
 /**
- * A token that changes when the inpainter's reference file does (recalibrated, replaced,
- * removed), so an open run notices a calibration made while the app runs without reading and
- * parsing the reference on every slider move.
+ * A token that changes when the run's copy or the inpainter's reference file does (recalibrated,
+ * adopted by the CLI, replaced, damaged, removed), so an open run notices without reading and
+ * parsing both on every slider move: two `stat`s.
  */
-export async function currentReferenceVersion(modelsDir: string, inpainter: InpainterChoice): Promise<string> {
-  try {
-    const s = await stat(healthyReferencePath(modelsDir, inpainter));
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
-  } catch {
-    return 'missing';
-  }
+export async function referenceVersion(runDir: string, modelsDir: string, inpainter: InpainterChoice): Promise<string> {
+  const version = async (path: string) => {
+    try {
+      const s = await stat(path);
+      return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  return `${await version(join(runDir, PINNED_REFERENCE_FILE))}|${await version(healthyReferencePath(modelsDir, inpainter))}`;
 }
