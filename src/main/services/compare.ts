@@ -2,6 +2,7 @@ import { AppError } from '../../shared/errors';
 import { describeReadingDifferences, type ReadingSettings } from '../../shared/analysis';
 import type { ComparisonResult, ComparisonTruthLesion, HealthyReferenceStamp, InpainterInfo, RunReferenceInfo } from '../../shared/types';
 import { sameReference } from '../core/pipeline/pinned-reference';
+import { describeReferenceStamp } from '../../shared/provenance';
 import { sameGrid, voxelVolumeMl, type Vec3, type Volume } from '../core/volume';
 import type { AnalysisService } from './analysis';
 import type { LibraryService } from './library';
@@ -26,7 +27,7 @@ interface Side {
 const MATCH_DISTANCE_MM = 20;
 
 function describeStamp(s: HealthyReferenceStamp | null): string {
-  return s ? `${s.scans} healthy scans${s.calibratedAt ? `, calibrated ${s.calibratedAt.slice(0, 10)}` : ''}` : 'none';
+  return s ? describeReferenceStamp(s) : 'none';
 }
 
 function sameInpainter(a: InpainterInfo, b: InpainterInfo): boolean {
@@ -75,7 +76,7 @@ export class CompareService {
     if (reviewed) {
       const state = await this.deps.review.state(runId);
       const reading = state.reading ?? run.reading;
-      const signs = new Map((await this.deps.analysis.labelsFor(runId, state.reading)).lesions.map((l) => [l.label, l.sign] as const));
+      const signs = new Map((await this.deps.analysis.labelsFor(runId, reading)).lesions.map((l) => [l.label, l.sign] as const));
       return {
         volume,
         labels: reviewed.labels,

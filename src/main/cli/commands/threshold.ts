@@ -3,8 +3,9 @@ import { AppError } from '../../../shared/errors';
 import { scoreReconstruction } from '../../core/pipeline/analyze';
 import { loadRunDir, updateRunDir } from '../../core/pipeline/run-dir';
 import { loadHealthyReferences, scoringKey, toThresholdSettings } from '../../core/pipeline/reading';
-import { assertZReadable, runReferences, sameReference, stampHealthyReferences } from '../../core/pipeline/pinned-reference';
-import type { RunReferenceInfo } from '../../../shared/types';
+import { assertZReadable, readsReferences, runReferences } from '../../core/pipeline/pinned-reference';
+import type { HealthyReferenceStamp, RunReferenceInfo } from '../../../shared/types';
+import { describeReferenceStamp, referenceState } from '../../../shared/provenance';
 import { thresholdStudy } from '../../core/scoring/lesions';
 import { readNifti } from '../../core/io/nifti';
 import { modelsDir } from '../../paths';
@@ -35,7 +36,7 @@ ${READING_USAGE}`,
     const reading = readingFromArgs(values, loaded.record.reading);
     const kept = await runReferences(dir, loaded.record.provenance.inpainter, modelsDir());
     const adopted = values['adopt-current-reference'] ? await loadHealthyReferences(modelsDir(), loaded.record.provenance.inpainter) : undefined;
-    if (adopted && kept.info.kept && kept.info.unreadable === null && sameReference(kept.info.readAgainst, stampHealthyReferences(adopted))) {
+    if (adopted && readsReferences(kept.info, adopted)) {
       throw new AppError('BAD_REQUEST', 'This run is already read against the current healthy reference; leave out --adopt-current-reference.');
     }
     if (!adopted) assertZReadable(reading, kept.info);
@@ -76,13 +77,12 @@ function describeReference(readsZ: boolean, info: RunReferenceInfo): string[] {
   // Absolute and percentile cuts do not read the reference.
   if (!readsZ) return lines;
   if (stamp) lines.push(`Healthy reference: ${describeStamp(stamp)}${info.adoptedAt ? `, adopted ${info.adoptedAt.slice(0, 10)}` : info.kept ? ', kept with the run' : ''}`);
-  if (!info.kept) lines.push('Note: this run was analysed before runs kept their healthy reference, so it reads the current one; --adopt-current-reference keeps a copy with it.');
-  else if (info.current && !sameReference(info.readAgainst, info.current)) {
-    lines.push(`Note: the inpainter's healthy reference has changed since (now ${describeStamp(info.current)}); --adopt-current-reference reads the run against it.`);
-  }
+  const state = referenceState(info);
+  if (state === 'not-kept') lines.push('Note: this run was analysed before runs kept their healthy reference, so it reads the current one; --adopt-current-reference keeps a copy with it.');
+  else if (state === 'changed' && info.current) lines.push(`Note: the inpainter's healthy reference has changed since (now ${describeStamp(info.current)}); --adopt-current-reference reads the run against it.`);
   return lines;
 }
 
-function describeStamp(s: NonNullable<RunReferenceInfo['readAgainst']>): string {
-  return `${s.scans} healthy scan${s.scans === 1 ? '' : 's'}${s.calibratedAt ? `, calibrated ${s.calibratedAt.slice(0, 10)}` : ''}, sha256 ${s.sha256.slice(0, 12)}`;
+function describeStamp(s: HealthyReferenceStamp): string {
+  return `${describeReferenceStamp(s)}, sha256 ${s.sha256.slice(0, 12)}`;
 }

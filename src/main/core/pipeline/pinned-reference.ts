@@ -145,6 +145,11 @@ export async function runReferences(runDir: string, inpainter: InpainterChoice, 
   };
 }
 
+/** Whether the run already reads these references from its own, readable copy: adopting them would change nothing. */
+export function readsReferences(info: RunReferenceInfo, references: HealthyReferenceSet): boolean {
+  return info.kept && info.unreadable === null && sameReference(info.readAgainst, stampHealthyReferences(references));
+}
+
 /** Refuses a z cut on a run whose reference cannot be read, saying why and what helps. */
 export function assertZReadable(reading: Pick<ReadingSettings, 'strategy'>, info: RunReferenceInfo): void {
   if (reading.strategy.kind !== 'zscore' || info.unreadable === null) return;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import { describeDenseExclusion, describeStrategy } from '../../../shared/analysis';
 import { AppError } from '../../../shared/errors';
-import { describeDevice } from '../../../shared/provenance';
+import { describeDevice, describeReferenceStamp } from '../../../shared/provenance';
 import { projectRoot } from '../../paths';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import type { CaseReport, ReportLesion } from './case';
@@ -723,7 +723,7 @@ function describeHealthyReference(r: CaseReport, readsZ: boolean): string {
   const s = kept.stamp;
   if (!s) return 'none (the inpainter has no healthy calibration; only absolute and percentile cuts)';
   const origin = kept.adopted ? `adopted by the reader on ${formatDateTime(kept.pinnedAt)}` : 'kept with the run since the analysis';
-  return `${s.scans} healthy scans${s.calibratedAt ? `, calibrated ${formatDateTime(s.calibratedAt)}` : ''} · ${origin} · SHA-256 ${s.sha256.slice(0, 16)}…${readsZ ? '' : ' · not used by this cut'}`;
+  return `${describeReferenceStamp(s, formatDateTime)} · ${origin} · SHA-256 ${s.sha256.slice(0, 16)}…${readsZ ? '' : ' · not used by this cut'}`;
 }
 
 /** The lesion extent of a reading in words (readings stored before it existed were at the threshold). */

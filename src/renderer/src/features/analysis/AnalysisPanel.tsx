@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useApi, useJobs } from '../../api/context';
 import type { HealthyReferenceStamp, InpainterInfo, RunInfo, RunReviewProgress } from '../../../../shared/types';
-import { describeDevice, type DeviceProvenance } from '../../../../shared/provenance';
+import { describeDevice, describeReferenceStamp, type DeviceProvenance } from '../../../../shared/provenance';
 import { useInpaintingModels } from '../../api/useInpaintingModels';
 
 type InpainterKind = 'diffusion' | 'biharmonic' | 'harmonic' | 'linear' | 'nearest';
@@ -47,7 +47,7 @@ function Provenance({ run }: { run: RunInfo }) {
             <dt title="The healthy reference z cuts were read against at analysis; the run keeps a copy">Healthy reference</dt>
             <dd>
               {p.healthyReference
-                ? `${p.healthyReference.scans} scans${p.healthyReference.calibratedAt ? `, calibrated ${new Date(p.healthyReference.calibratedAt).toLocaleDateString()}` : ''} · ${p.healthyReference.sha256.slice(0, 12)}…`
+                ? `${describeReferenceStamp(p.healthyReference, (iso) => new Date(iso).toLocaleDateString())} · ${p.healthyReference.sha256.slice(0, 12)}…`
                 : 'none (uncalibrated)'}
             </dd>
           </>

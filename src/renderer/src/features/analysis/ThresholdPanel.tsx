@@ -2,6 +2,7 @@ import type { ReadingSettings } from '../../../../shared/analysis';
 import { DEFAULT_ABSOLUTE_CUT, DEFAULT_Z_CUT, DENSE_EXCLUSION_HU, describeStrategy } from '../../../../shared/analysis';
 import { useState } from 'react';
 import type { HealthyReferenceStamp, RunReferenceInfo, ThresholdOutcome } from '../../../../shared/types';
+import { describeReferenceStamp, referenceState } from '../../../../shared/provenance';
 
 type Strategy = ReadingSettings['strategy'];
 
@@ -65,9 +66,8 @@ const DEFAULT_FOR: Record<Strategy['kind'], Strategy> = {
   zscore: { kind: 'zscore', z: DEFAULT_Z_CUT },
 };
 
-function describeStamp(s: HealthyReferenceStamp): string {
-  return `${s.scans} healthy scan${s.scans === 1 ? '' : 's'}${s.calibratedAt ? `, calibrated ${new Date(s.calibratedAt).toLocaleDateString()}` : ''}`;
-}
+const localDate = (iso: string) => new Date(iso).toLocaleDateString();
+const describeStamp = (s: HealthyReferenceStamp) => describeReferenceStamp(s, localDate);
 
 /**
  * Which healthy reference the z cut reads. A run keeps the reference it was analysed with, so a
@@ -76,8 +76,7 @@ function describeStamp(s: HealthyReferenceStamp): string {
  */
 function ReferenceNote({ info, onAdopt }: { info: RunReferenceInfo; onAdopt: () => void }) {
   const { readAgainst, current } = info;
-  const changed = info.kept && info.unreadable === null && current !== null && current.sha256 !== readAgainst?.sha256;
-  const state = info.unreadable !== null ? 'unreadable' : !info.kept ? 'not-kept' : changed ? 'changed' : 'current';
+  const state = referenceState(info);
   const adopt = (label: string) => (
     <button className="link-button" data-testid="adopt-reference" onClick={onAdopt}>
       {label}
@@ -94,8 +93,8 @@ function ReferenceNote({ info, onAdopt }: { info: RunReferenceInfo; onAdopt: () 
   return (
     <div className={`small${state === 'current' ? ' muted' : ' warn'}`} data-testid="reference-note" data-state={state}>
       {readAgainst ? `Healthy reference: ${describeStamp(readAgainst)}` : 'No healthy reference'}
-      {info.kept && (info.adoptedAt ? `, adopted ${new Date(info.adoptedAt).toLocaleDateString()}` : ', kept with this run')}.
-      {changed && (
+      {info.kept && (info.adoptedAt ? `, adopted ${localDate(info.adoptedAt)}` : ', kept with this run')}.
+      {state === 'changed' && current && (
         <>
           {' '}
           The model&apos;s reference has changed since (now {describeStamp(current)}); this run stays read against its own, so its results do not move. {adopt('Read against the current reference')}
