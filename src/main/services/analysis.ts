@@ -10,7 +10,7 @@ import type { RunRecord } from '../core/pipeline/run-dir';
 import { loadRunDir, updateRunDir, type LoadedRun } from '../core/pipeline/run-dir';
 import { healthyNativeHu, scoreReconstruction, type NativeScore } from '../core/pipeline/analyze';
 import { defaultReading, withReadableCut, loadHealthyReferences, scoringKey, toThresholdSettings } from '../core/pipeline/reading';
-import { assertZReadable, referenceVersion, runReferences, sameReference, stampHealthyReferences } from '../core/pipeline/pinned-reference';
+import { assertZReadable, readsReferences, referenceVersion, runReferences } from '../core/pipeline/pinned-reference';
 import { ThresholdEngine, type SearchRegion, type ThresholdResult } from '../core/scoring/lesions';
 import type { HealthyReferenceSet } from '../core/scoring/threshold';
 import { modelsDir } from '../paths';
@@ -23,6 +23,9 @@ import type { EventBus } from './events';
 /** What stays in memory per opened run: the live threshold slider needs all of it. */
 interface RunCache {
   run: LoadedRun;
+  /** Where the run's folder is and what inpainted it: all the slider's reference check needs, without a database query. */
+  runDir: string;
+  inpainter: InpainterInfo;
   /** What its z cuts are read against: the run's own copy (an older run: the inpainter's current one). */
   references: HealthyReferenceSet;
   referenceInfo: RunReferenceInfo;
@@ -138,7 +141,7 @@ export class AnalysisService {
     if (hit) {
       this.cache.delete(runId);
       this.cache.set(runId, hit);
-      await this.refreshReferences(runId, hit);
+      await this.refreshReferences(hit);
       return hit;
     }
     // Opening a run (its volumes and reference) takes a while, and the viewer asks for several of
@@ -154,26 +157,25 @@ export class AnalysisService {
 
   private async load(runId: string): Promise<RunCache> {
     const info = this.getRun(runId);
-    const run = await loadRunDir(join(this.deps.dataDir, info.dir));
-    const entry: RunCache = { run, ...(await this.readReferences(info)), scores: new Map() };
+    const runDir = join(this.deps.dataDir, info.dir);
+    const run = await loadRunDir(runDir);
+    const entry: RunCache = { run, runDir, inpainter: info.inpainter, ...(await this.readReferences(runDir, info.inpainter)), scores: new Map() };
     this.cache.set(runId, entry);
     while (this.cache.size > AnalysisService.MAX_OPEN_RUNS) this.cache.delete(this.cache.keys().next().value as string);
     return entry;
   }
 
   /** Reads what the run's z cuts are read against, and the inpainter's reference now. */
-  private async readReferences(info: RunInfo & { dir: string }): Promise<Pick<RunCache, 'references' | 'referenceInfo' | 'referenceVersion'>> {
-    const dir = join(this.deps.dataDir, info.dir);
+  private async readReferences(runDir: string, inpainter: InpainterInfo): Promise<Pick<RunCache, 'references' | 'referenceInfo' | 'referenceVersion'>> {
     // The version first: a change landing in between is then picked up on the next call.
-    const version = await referenceVersion(dir, this.modelsDir(), info.inpainter);
-    const { references, info: referenceInfo } = await runReferences(dir, info.inpainter, this.modelsDir());
+    const version = await referenceVersion(runDir, this.modelsDir(), inpainter);
+    const { references, info: referenceInfo } = await runReferences(runDir, inpainter, this.modelsDir());
     return { references, referenceInfo, referenceVersion: version };
   }
 
   /** An open run notices a recalibration, or a change to its own copy, made while the app runs (two stats a call; the references are read only when they changed). */
-  private async refreshReferences(runId: string, entry: RunCache): Promise<void> {
-    const info = this.getRun(runId);
-    if ((await referenceVersion(join(this.deps.dataDir, info.dir), this.modelsDir(), info.inpainter)) !== entry.referenceVersion) Object.assign(entry, await this.readReferences(info));
+  private async refreshReferences(entry: RunCache): Promise<void> {
+    if ((await referenceVersion(entry.runDir, this.modelsDir(), entry.inpainter)) !== entry.referenceVersion) Object.assign(entry, await this.readReferences(entry.runDir, entry.inpainter));
   }
 
   private scored(entry: RunCache, reading: ReadingSettings): { score: NativeScore; engine: ThresholdEngine } {
@@ -296,19 +298,18 @@ export class AnalysisService {
    * with nothing changed, when the current reference cannot serve the run's saved z cut.
    */
   async adoptCurrentReference(runId: string): Promise<RunInfo> {
-    const info = this.getRun(runId);
     const entry = await this.open(runId);
-    const current = await loadHealthyReferences(this.modelsDir(), info.inpainter);
-    if (entry.referenceInfo.kept && entry.referenceInfo.unreadable === null && sameReference(entry.referenceInfo.readAgainst, stampHealthyReferences(current))) {
+    const current = await loadHealthyReferences(this.modelsDir(), entry.inpainter);
+    if (readsReferences(entry.referenceInfo, current)) {
       throw new AppError('BAD_REQUEST', 'This run is already read against the current healthy reference.');
     }
     const reading = entry.run.record.reading;
     const { engine } = this.scored(entry, reading);
     const result = engine.apply(toThresholdSettings(reading, current));
-    const record = await updateRunDir(join(this.deps.dataDir, info.dir), entry.run, { result: { ...result, labels: result.labels.slice() }, reading, adoptedReferences: current });
+    const record = await updateRunDir(entry.runDir, entry.run, { result: { ...result, labels: result.labels.slice() }, reading, adoptedReferences: current });
     entry.run.record = record;
     // Read the folder back rather than patch the cache: what the reader sees is what is on disk.
-    Object.assign(entry, await this.readReferences(info));
+    Object.assign(entry, await this.readReferences(entry.runDir, entry.inpainter));
     this.deps.runs.updateReading(runId, reading, record.summary);
     return this.getRun(runId);
   }
