@@ -53,6 +53,16 @@ describe('the healthy reference a run keeps', () => {
     else process.env.INPAINT_CT_MODELS_DIR = previousModelsDir;
   });
 
+  /** The library opened again (as after a restart) for `body`, and closed after it whatever happens. */
+  async function withLibraryReopened(dataDir: string, body: (services: Services) => Promise<void>): Promise<void> {
+    const services = await Services.open({ dataDir, mode: 'cli' });
+    try {
+      await body(services);
+    } finally {
+      await services.close();
+    }
+  }
+
   async function analysedRun(dataDir: string): Promise<{ services: Services; run: RunInfo }> {
     const services = await Services.open({ dataDir, mode: 'cli' });
     const file = join(tmp('ict-head-'), 'head.nii.gz');
@@ -233,8 +243,7 @@ describe('the healthy reference a run keeps', () => {
     const before = (await services.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
     await services.close();
     writeFileSync(join(dataDir, 'runs', run.id, PINNED_REFERENCE_FILE), '{"format": "inpaint-ct-healthy-ref');
-    const reopened = await Services.open({ dataDir, mode: 'cli' });
-    try {
+    await withLibraryReopened(dataDir, async (reopened) => {
       const absolute = (await reopened.call('analysis.threshold', { runId: run.id, reading: { ...run.reading, strategy: { kind: 'absolute', value: 0.3 } } })) as ThresholdOutcome;
       expect(absolute.threshold.value).toBe(0.3);
       await expect(reopened.call('analysis.threshold', { runId: run.id, reading: run.reading })).rejects.toThrow(/z cuts cannot be read: The healthy reference kept with the run .* is damaged.* Read the run against the current reference to replace it/);
@@ -244,9 +253,7 @@ describe('the healthy reference a run keeps', () => {
       const repaired = (await reopened.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
       expect(repaired.threshold.value).toBe(before.threshold.value);
       expect(repaired.reference.unreadable).toBeNull();
-    } finally {
-      await reopened.close();
-    }
+    });
   });
 
   it("an older run whose inpainter's reference cannot be loaded opens at absolute cuts and refuses z cuts with the reason", async () => {
@@ -255,16 +262,13 @@ describe('the healthy reference a run keeps', () => {
     await services.close();
     rmSync(join(dataDir, 'runs', run.id, PINNED_REFERENCE_FILE));
     writeFileSync(join(modelsDir, 'classical', 'linear.reference.json'), '{"metrics": {');
-    const reopened = await Services.open({ dataDir, mode: 'cli' });
-    try {
+    await withLibraryReopened(dataDir, async (reopened) => {
       const absolute = (await reopened.call('analysis.threshold', { runId: run.id, reading: { ...run.reading, strategy: { kind: 'absolute', value: 0.3 } } })) as ThresholdOutcome;
       expect(absolute.reference).toMatchObject({ kept: false, current: null, unreadable: expect.stringMatching(/analysed before runs kept their healthy reference/) });
       await expect(reopened.call('analysis.threshold', { runId: run.id, reading: run.reading })).rejects.toThrow(
         /z cuts cannot be read: .*linear inpainting .* is damaged: it is not valid JSON.*Use an absolute or percentile cut/,
       );
-    } finally {
-      await reopened.close();
-    }
+    });
   });
 
   it('an adopted reference is not undone by loads of the run that were under way (the viewer asks for several maps at once)', async () => {
@@ -272,8 +276,7 @@ describe('the healthy reference a run keeps', () => {
     const { services, run } = await analysedRun(dataDir);
     await services.close();
     writeFileSync(join(modelsDir, 'classical', 'linear.reference.json'), JSON.stringify(recalibrated(1.2)));
-    const reopened = await Services.open({ dataDir, mode: 'cli' });
-    try {
+    await withLibraryReopened(dataDir, async (reopened) => {
       // What opening a run in the viewer asks for at once, then the reader adopts as soon as the note shows.
       const maps = ['score', 'healthy', 'difference', 'brain'].map((layer) => reopened.readBinary(`runs/${run.id}/${layer}`).catch(() => null));
       const info = await reopened.call('analysis.reference', { runId: run.id });
@@ -283,8 +286,6 @@ describe('the healthy reference a run keeps', () => {
       const after = (await reopened.call('analysis.reference', { runId: run.id })) as RunReferenceInfo;
       expect(after.adoptedAt).not.toBeNull();
       expect(after.readAgainst?.sha256).toBe(after.current?.sha256);
-    } finally {
-      await reopened.close();
-    }
+    });
   });
 });
