@@ -16,7 +16,7 @@
  * benchmarks' lesion cases (5000+). `--every 2` inpaints only every 2nd slice (half the time);
  * only analysed slices enter the reference. `--dry-run` prints the result without writing.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,8 @@ import type { FusionMethod } from '../src/main/core/scoring/fusion';
 import { withoutDenseVoxels } from '../src/main/core/scoring/lesions';
 import { DEFAULT_READING_SETTINGS, DEFAULT_Z_CUT } from '../src/shared/analysis';
 import { modelsDir } from '../src/main/paths';
+// Through a temporary file and a rename: a running app reading the reference never sees half of it.
+import { replaceFile } from '../src/main/core/io/files';
 
 const { values } = parseArgs({
   options: {
@@ -124,12 +126,6 @@ console.log(`Healthy reference for ${label}: ${subjects} scans, ${analysedSlices
 console.log(`metric/fusion     voxels        mean         std   z=4 gaussian  z=${DEFAULT_Z_CUT} empirical  z=4 empirical`);
 for (const [key, ref] of Object.entries(metrics)) {
   console.log(`${key.padEnd(16)} ${String(ref.voxels).padStart(8)}  ${ref.mean.toPrecision(4).padStart(10)}  ${ref.std.toPrecision(4).padStart(10)}  ${(ref.mean + 4 * ref.std).toPrecision(4).padStart(12)}  ${referenceQuantile(ref, normalCdf(DEFAULT_Z_CUT)).toPrecision(4).padStart(13)}  ${referenceQuantile(ref, p4).toPrecision(4).padStart(13)}`);
-}
-
-/** Through a temporary file and a rename: a running app reading the reference never sees half of it. */
-async function replaceFile(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.calibrate.tmp`, text);
-  await rename(`${path}.calibrate.tmp`, path);
 }
 
 if (values['dry-run']) process.exit(0);

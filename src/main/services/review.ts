@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { AppError } from '../../shared/errors';
@@ -7,6 +7,7 @@ import { readingSettingsSchema } from '../../shared/analysis';
 import { forEachBrushVoxel } from '../../shared/brush';
 import type { ReviewLesion, ReviewLesionType, ReviewState, ReviewStatus, Vec3 } from '../../shared/types';
 import { voxelToLps, voxelVolumeMl, type Volume } from '../core/volume';
+import { replaceFile } from '../core/io/files';
 import type { ReviewLesionRow, ReviewRepository, ReviewEventRow } from '../storage/repositories/review';
 import type { AnalysisService } from './analysis';
 
@@ -69,11 +70,7 @@ export class ReviewService {
   /** Write-then-rename, so a crash mid-write never leaves a half-written mask. */
   private async persist(runId: string, e: Edited, which: 'lesion' | 'brain' | 'both'): Promise<void> {
     const dir = this.runDir(runId);
-    const write = async (name: string, data: ArrayBufferView) => {
-      const tmp = join(dir, `${name}.tmp`);
-      await writeFile(tmp, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      await rename(tmp, join(dir, name));
-    };
+    const write = (name: string, data: ArrayBufferView) => replaceFile(join(dir, name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (which !== 'brain') await write('review-labels.i16', e.labels);
     if (which !== 'lesion') await write('review-brain.u8', e.brain);
   }

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { AppError } from '../../../shared/errors';
@@ -65,3 +65,14 @@ export function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 
 /** Natural sort key comparison: "slice2" before "slice10". */
 export const naturalCompare = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' }).compare;
+
+/**
+ * Writes a file through a temporary file beside it and a rename, so a crash mid-write never
+ * leaves it half-written and a reader (a running app, another process) sees the old file or the
+ * new one, never part of either.
+ */
+export async function replaceFile(path: string, data: string | Uint8Array): Promise<void> {
+  const scratch = `${path}.${process.pid}.tmp`;
+  await writeFile(scratch, data);
+  await rename(scratch, path);
+}

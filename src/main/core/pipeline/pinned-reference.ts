@@ -11,12 +11,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { ReadingSettings } from '../../../shared/analysis';
 import type { HealthyReferenceStamp, RunReferenceInfo } from '../../../shared/types';
 import { parseHealthyReferenceSet, type HealthyReferenceSet } from '../scoring/threshold';
+import { replaceFile } from '../io/files';
 import { healthyReferencePath, loadHealthyReferences } from './reading';
 import type { InpainterChoice } from './analyze';
 
@@ -76,10 +77,7 @@ interface PinnedReferenceFile {
  */
 export async function writePinnedReference(runDir: string, references: HealthyReferenceSet, options: { adopted: boolean; at?: Date }): Promise<PinnedReference> {
   const file: PinnedReferenceFile = { format: 'inpaint-ct-healthy-reference', pinnedAt: (options.at ?? new Date()).toISOString(), adopted: options.adopted, metrics: references.metrics };
-  const path = join(runDir, PINNED_REFERENCE_FILE);
-  const scratch = `${path}.${process.pid}.tmp`;
-  await writeFile(scratch, JSON.stringify(file, null, 2));
-  await rename(scratch, path);
+  await replaceFile(join(runDir, PINNED_REFERENCE_FILE), JSON.stringify(file, null, 2));
   return { references, stamp: stampHealthyReferences(references), pinnedAt: file.pinnedAt, adopted: file.adopted };
 }
 
