@@ -10,6 +10,10 @@ import { encodeMaskNifti, lesionTableCsv, lesionTableJson, LESION_COLUMNS } from
 import { defaultExportFileName, readReviewFile, writeExport } from '../../../src/main/core/export/index';
 import { readNifti, writeNifti } from '../../../src/main/core/io/nifti';
 import { pseudonymousUid } from '../../../src/main/core/deidentify';
+import { describeReadingSettings, describeThreshold } from '../../../src/main/core/report/format';
+import { stampHealthyReferences } from '../../../src/main/core/pipeline/pinned-reference';
+import { parseHealthyReferenceSet } from '../../../src/main/core/scoring/threshold';
+import { projectRoot } from '../../../src/main/paths';
 import { sameGrid, type Vec3 } from '../../../src/main/core/volume';
 import { analysedDicomHead, type HeadRun } from '../report/fixture';
 import { hasTool, sampleReview } from '../report/helpers';
@@ -42,6 +46,15 @@ function validate(path: string): { errors: string[]; warnings: string[] } {
 
 function naturalized(bytes: Uint8Array) {
   return DicomMetaDictionary.naturalizeDataset(DicomMessage.readFile(bytes.slice().buffer as ArrayBuffer).dict);
+}
+
+/**
+ * The lines of a segment's Algorithm Parameters. The file holds UTF-8 (Specific Character Set
+ * ISO_IR 192; pydicom reads it so), but dcmjs decodes text inside sequence items as Latin-1, so
+ * the bytes are decoded again here.
+ */
+function algorithmParameters(algorithm: { AlgorithmParameters: string }): string[] {
+  return Buffer.from(String(algorithm.AlgorithmParameters), 'latin1').toString('utf8').split('\r\n');
 }
 
 const binary = (labels: ArrayLike<number>) => Uint8Array.from(labels as ArrayLike<number>, (l) => (l > 0 ? 1 : 0));
@@ -96,6 +109,35 @@ describe('DICOM SEG', () => {
     // The algorithm is named in whole words within the 64 characters a DICOM LO holds.
     expect(seg(review.accepted).SegmentAlgorithmName).toMatch(/^Inpaint CT \S+ linear inpainting$/);
     expect(ds.ContentCreatorName.Alphabetic ?? ds.ContentCreatorName).toBe('dr.ng');
+    // What produced each computed segment travels with the SEG: the reader's drawn one has none.
+    expect(seg(review.added).SegmentationAlgorithmIdentificationSequence).toBeUndefined();
+    for (const lesion of [review.accepted, review.edited]) {
+      const [algorithm] = seg(lesion).SegmentationAlgorithmIdentificationSequence;
+      expect(algorithm.AlgorithmFamilyCodeSequence[0].CodeMeaning).toBe('Neighborhood Analysis');
+      expect(algorithm.AlgorithmName).toBe('Inpaint CT linear inpainting');
+      expect(algorithm.AlgorithmVersion).toBe(`Inpaint CT ${reviewed.run.provenance.appVersion}`);
+      const parameters = algorithmParameters(algorithm);
+      expect(parameters[0]).toMatch(/research use only/i);
+      expect(parameters).toContain(`Threshold: ${describeThreshold(reviewed.run)}`);
+      expect(parameters).toContain(`Reading settings: ${describeReadingSettings(reviewed.run.reading)}`);
+      expect(parameters).toContain('Healthy reference: none (the inpainter has no healthy calibration; only absolute and percentile cuts)');
+    }
+  });
+
+  it.skipIf(!dciodvfy)('names the healthy reference a kept run read, with its whole SHA-256, in a valid SEG', async () => {
+    const references = parseHealthyReferenceSet(JSON.parse(readFileSync(join(projectRoot(), 'models', 'classical', 'linear.reference.json'), 'utf8')));
+    const stamp = stampHealthyReferences(references)!;
+    const kept = buildCaseReport({ ...source, healthyReference: { references, stamp, pinnedAt: '2027-02-01T09:30:00.000Z', adopted: false } }, { review: review.review });
+    const path = join(out, 'reference.dcm');
+    await writeDicomSeg(kept, path);
+    expect(validate(path).errors).toEqual([]);
+    const ds = naturalized(readFileSync(path));
+    const computed = ds.SegmentSequence.filter((s: Record<string, unknown>) => s.SegmentAlgorithmType !== 'MANUAL');
+    expect(computed.length).toBeGreaterThan(0);
+    for (const segment of computed) {
+      const line = algorithmParameters(segment.SegmentationAlgorithmIdentificationSequence[0]).find((l) => l.startsWith('Healthy reference: '));
+      expect(line).toMatch(new RegExp(`^Healthy reference: 8 healthy scans, calibrated [^·]+· kept with the run since the analysis · SHA-256 ${stamp.sha256} · not used by this cut$`));
+    }
   });
 
   it.skipIf(!dciodvfy)('a single "Anomaly" segment is valid too and holds the same mask', async () => {

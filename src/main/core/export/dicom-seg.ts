@@ -26,7 +26,7 @@ import { voxelToLps, type Vec3 } from '../volume';
 import type { CaseReport, Grid, ReportLesion } from '../report/case';
 import { statusLabel } from '../report/case';
 import { describeLesionType, LESION_CONCEPT, type CodedConcept } from '../report/review';
-import { formatVolumeMl, signLabel } from '../report/format';
+import { formatDateTime, formatVolumeMl, provenanceRows, signLabel } from '../report/format';
 
 const { DicomDict, DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
@@ -38,6 +38,12 @@ const MORPHOLOGICALLY_ABNORMAL_STRUCTURE: CodedConcept = { codeValue: '49755003'
 const BRAIN: CodedConcept = { codeValue: '12738006', codingSchemeDesignator: 'SCT', codeMeaning: 'Brain' };
 const SOURCE_IMAGE_PURPOSE: CodedConcept = { codeValue: '121322', codingSchemeDesignator: 'DCM', codeMeaning: 'Source image for image processing operation' };
 const SEGMENTATION_DERIVATION: CodedConcept = { codeValue: '113076', codingSchemeDesignator: 'DCM', codeMeaning: 'Segmentation' };
+// Algorithm families (CID 7162): the diffusion model is a trained network; a classical fill
+// repaints each square from the values around it.
+const ARTIFICIAL_INTELLIGENCE: CodedConcept = { codeValue: '123110', codingSchemeDesignator: 'DCM', codeMeaning: 'Artificial Intelligence' };
+const NEIGHBORHOOD_ANALYSIS: CodedConcept = { codeValue: '123101', codingSchemeDesignator: 'DCM', codeMeaning: 'Neighborhood Analysis' };
+/** Longest value of a DICOM LT (Long Text). */
+const LT_MAX = 10240;
 
 // Attribute tags used as dimension pointers.
 const TAG_REFERENCED_SEGMENT_NUMBER = 0x0062000b;
@@ -172,6 +178,36 @@ function algorithmName(p: CaseReport['run']['provenance']): string {
   return fitWords(['Inpaint CT', APP_VERSION, ...how]);
 }
 
+/**
+ * Segmentation Algorithm Identification (PS3.3 C.8.20.2, Algorithm Identification Macro): the
+ * app and model by name and version, and in Algorithm Parameters the run's whole provenance as
+ * the PDF report lists it (model SHA-256, preset, seed, cut, the healthy reference the cut read
+ * with its full SHA-256, reading settings), so a SEG that travels without its report still
+ * says what produced it.
+ */
+export function algorithmIdentification(report: CaseReport): Record<string, unknown> {
+  const p = report.run.provenance;
+  const inpainter = p.inpainter;
+  const classical = inpainter.kind === 'classical';
+  const name = classical ? ['Inpaint CT', inpainter.method, 'inpainting'] : ['Inpaint CT', p.model?.id ?? inpainter.modelId, inpainter.preset, 'preset'];
+  const version = [`Inpaint CT ${p.appVersion}`, ...(classical || !p.model?.version ? [] : [`model ${p.model.version}`])].join(', ');
+  const lines = [`${report.researchUseOnly}`, ...provenanceRows(report, { formatDate: formatDateTime, sha256Length: 64 }).map((row) => `${row.label}: ${row.value}`)];
+  // Whole lines within the LT limit (CR LF between them, as DICOM text separates lines).
+  let parameters = '';
+  for (const line of lines) {
+    const next = parameters ? `${parameters}\r\n${line}` : line;
+    if (next.length > LT_MAX) break;
+    parameters = next;
+  }
+  return {
+    AlgorithmFamilyCodeSequence: [code(classical ? NEIGHBORHOOD_ANALYSIS : ARTIFICIAL_INTELLIGENCE)],
+    AlgorithmName: fitWords(name),
+    AlgorithmVersion: fitWords(version.split(' ')),
+    AlgorithmParameters: parameters,
+    AlgorithmSource: 'Inpaint CT (research use only)',
+  };
+}
+
 function planSegments(report: CaseReport, mode: 'per-lesion' | 'single'): SegmentPlan[] {
   const included = report.lesions.filter((l) => l.included);
   const method = algorithmName(report.run.provenance);
@@ -289,6 +325,7 @@ export function encodeDicomSeg(report: CaseReport, options: DicomSegOptions = {}
   });
 
   const creator = options.contentCreator ?? report.review?.reviewers.at(-1) ?? '';
+  const algorithm = algorithmIdentification(report);
   const ds: Record<string, unknown> = {
     SpecificCharacterSet: 'ISO_IR 192',
     SOPClassUID: SEGMENTATION_STORAGE,
@@ -348,7 +385,7 @@ export function encodeDicomSeg(report: CaseReport, options: DicomSegOptions = {}
       SegmentLabel: p.segment.label,
       SegmentDescription: p.segment.description.slice(0, 1024),
       SegmentAlgorithmType: p.segment.algorithmType,
-      ...(p.segment.algorithmType !== 'MANUAL' ? { SegmentAlgorithmName: p.algorithmName } : {}),
+      ...(p.segment.algorithmType !== 'MANUAL' ? { SegmentAlgorithmName: p.algorithmName, SegmentationAlgorithmIdentificationSequence: [algorithm] } : {}),
       SegmentedPropertyCategoryCodeSequence: [code(MORPHOLOGICALLY_ABNORMAL_STRUCTURE)],
       SegmentedPropertyTypeCodeSequence: [code(p.segment.propertyType)],
       AnatomicRegionSequence: [code(BRAIN)],

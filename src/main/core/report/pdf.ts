@@ -12,9 +12,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
-import { describeDenseExclusion, describeStrategy } from '../../../shared/analysis';
+import { describeDenseExclusion } from '../../../shared/analysis';
 import { AppError } from '../../../shared/errors';
-import { describeDevice, describeReferenceStamp } from '../../../shared/provenance';
 import { projectRoot } from '../../paths';
 import { throwIfAborted, type TaskOptions } from '../progress';
 import type { CaseReport, ReportLesion } from './case';
@@ -22,16 +21,18 @@ import { statusLabel } from './case';
 import { describeLesionType } from './review';
 import {
   describeInpainter,
+  extentText,
   formatDateTime,
   formatDicomDate,
   formatHu,
   formatLps,
   formatPersonName,
   formatScore,
-  formatSeconds,
   formatSlices,
   formatVolumeMl,
+  provenanceRows,
   signLabel,
+  smoothingText,
 } from './format';
 import { axialView, headRegion, heatColour, renderSlicePng, squareAround, type AxialView, type Region, type Rgb } from './slice-render';
 
@@ -311,7 +312,7 @@ function drawSummary(L: Layout, r: CaseReport): void {
   const reading = r.run.reading;
   L.y +=
     L.text(
-      `Threshold: ${r.run.threshold.description}  ·  lesions from ${reading.minSizeMl} mL  ·  ${reading.metric} residual, ${reading.fusion} fusion  ·  brain border eroded ${reading.borderErosionMm} mm  ·  ${describeDenseExclusion(reading.denseExclusionHu)}${smoothingText(reading.smoothingMm, '  ·  ')}  ·  ${extentText(reading.extent)}`,
+      `Threshold: ${r.run.threshold.description}  ·  lesions from ${reading.minSizeMl} mL  ·  ${reading.metric} residual, ${reading.fusion} fusion  ·  brain border eroded ${reading.borderErosionMm} mm  ·  ${describeDenseExclusion(reading.denseExclusionHu)}${reading.smoothingMm && reading.smoothingMm > 0 ? `  ·  ${smoothingText(reading.smoothingMm)}` : ''}  ·  ${extentText(reading.extent)}`,
       MARGIN_X,
       L.y,
       { size: 7.5, colour: C.muted },
@@ -635,32 +636,9 @@ function drawReview(L: Layout, r: CaseReport): void {
 }
 
 function drawProvenance(L: Layout, r: CaseReport): void {
-  const p = r.run.provenance;
-  const reading = r.run.reading;
   L.sectionTitle('Analysis parameters and provenance');
-  const preset = p.preset ? Object.entries(p.preset).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ') : 'not applicable (classical inpainting)';
-  const t = p.timingsMs;
-  const rows: [string, string, TextStyle?][] = [
-    ['Software', `Inpaint CT ${p.appVersion} (analysis) · report by ${r.appVersion}`],
-    ['Analysis run', `${r.runId} · ${formatDateTime(p.createdAt)}`],
-    ['Inpainter', describeInpainter(p)],
-    ['Model SHA-256', p.model?.sha256 ?? 'no model file (classical inpainting)', p.model ? { font: 'Mono', size: 7.5 } : undefined],
-    ['Sampler preset', preset],
-    ['Device', describeDevice(p.device)],
-    ['Seed · squares', `seed ${p.seed} · ${p.sizesPx.join(', ')} px squares${p.halfOffsets ? ' with half-square offsets' : ''} · ${p.networkCalls.toLocaleString('en-US')} model evaluations (forward passes of the network)`],
-    ['Brain extraction', `${p.brainMask.method}, ${p.brainMask.volumeMl.toFixed(0)} mL`],
-    ['Window', `centre ${p.window.centerHu} HU, width ${p.window.widthHu} HU`],
-    ['Threshold', reading.strategy.kind === 'absolute' ? r.run.threshold.description : `${describeStrategy(reading.strategy)}: ${r.run.threshold.description}`],
-    ['Healthy reference', describeHealthyReference(r, reading.strategy.kind === 'zscore')],
-    [
-      'Reading settings',
-      `${reading.metric} residual · ${reading.fusion} fusion${reading.weights ? ` (weights ${reading.weights.join(', ')})` : ''} · minimum lesion ${reading.minSizeMl} mL · border erosion ${reading.borderErosionMm} mm · ${describeDenseExclusion(reading.denseExclusionHu)} · polarity ${reading.polarity} · ${reading.connectivity}-connected${smoothingText(reading.smoothingMm, ' · ')} · ${extentText(reading.extent)}`,
-    ],
-    ['Timings', `brain mask ${formatSeconds(t.brainMask)} · preprocessing ${formatSeconds(t.preprocess)} · inpainting ${formatSeconds(t.inpaint)} · total ${formatSeconds(t.total)}`],
-    ['Host', `${p.host.platform} ${p.host.arch} · ${p.host.cpu} · ${p.host.cores} cores`],
-    ['Input', `${p.input.dims.join(' × ')} voxels · ${p.input.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm${p.input.modality ? ` · ${p.input.modality}` : ''}`],
-  ];
-  if (r.meta.seriesInstanceUid) rows.push(['Series UID', r.meta.seriesInstanceUid + (r.deidentified ? ' (pseudonym)' : ''), { font: 'Mono', size: 7.5 }]);
+  const mono: TextStyle = { font: 'Mono', size: 7.5 };
+  const rows = provenanceRows(r, { formatDate: formatDateTime }).map((row): [string, string, TextStyle?] => [row.label, row.value, row.identifier ? mono : undefined]);
   keyValueRows(L, rows);
   const warnings = [...r.run.warnings, ...r.warnings];
   if (warnings.length) {
@@ -713,25 +691,4 @@ export async function renderReportPdf(report: CaseReport, options: ReportPdfOpti
   const bytes = Buffer.concat(chunks);
   if (options.outPath) await writeFile(options.outPath, bytes);
   return { bytes, pages, keySlices: keyLesions.length };
-}
-
-/** Which healthy reference the z cut was read against, so a reader can tell two reports' cuts apart. */
-function describeHealthyReference(r: CaseReport, readsZ: boolean): string {
-  const kept = r.healthyReference;
-  if (r.healthyReferenceProblem) return `cannot be read: ${r.healthyReferenceProblem}`;
-  if (!kept) return readsZ ? "the inpainter's reference at the time of reading (this run was analysed before runs kept their own)" : 'not kept with this run';
-  const s = kept.stamp;
-  if (!s) return 'none (the inpainter has no healthy calibration; only absolute and percentile cuts)';
-  const origin = kept.adopted ? `adopted by the reader on ${formatDateTime(kept.pinnedAt)}` : 'kept with the run since the analysis';
-  return `${describeReferenceStamp(s, formatDateTime)} · ${origin} · SHA-256 ${s.sha256.slice(0, 16)}…${readsZ ? '' : ' · not used by this cut'}`;
-}
-
-/** The lesion extent of a reading in words (readings stored before it existed were at the threshold). */
-function extentText(extent: string | undefined): string {
-  return extent === 'half-contrast' ? 'lesions outlined at half their own contrast' : 'lesions outlined at the threshold';
-}
-
-/** The residual smoothing of a reading, with its separator, or nothing when there is none. */
-function smoothingText(smoothingMm: number | undefined, separator: string): string {
-  return smoothingMm && smoothingMm > 0 ? `${separator}residual smoothed (Gaussian sigma ${smoothingMm} mm)` : '';
 }
