@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCaseReport, loadExportSource, type CaseReport, type ExportSource } from '../../../src/main/core/report/case';
-import { encodeDicomSeg, readDicomSegMask, rgbToDicomLab, SEGMENTATION_STORAGE, writeDicomSeg } from '../../../src/main/core/export/dicom-seg';
+import { algorithmIdentification, encodeDicomSeg, readDicomSegMask, rgbToDicomLab, SEGMENTATION_STORAGE, writeDicomSeg } from '../../../src/main/core/export/dicom-seg';
 import { encodeMaskNifti, lesionTableCsv, lesionTableJson, LESION_COLUMNS } from '../../../src/main/core/export/tables';
 import { defaultExportFileName, readReviewFile, writeExport } from '../../../src/main/core/export/index';
 import { readNifti, writeNifti } from '../../../src/main/core/io/nifti';
@@ -138,6 +138,20 @@ describe('DICOM SEG', () => {
       const line = algorithmParameters(segment.SegmentationAlgorithmIdentificationSequence[0]).find((l) => l.startsWith('Healthy reference: '));
       expect(line).toMatch(new RegExp(`^Healthy reference: 8 healthy scans, calibrated [^·]+· kept with the run since the analysis · SHA-256 ${stamp.sha256} · not used by this cut$`));
     }
+  });
+
+  it('identifies a diffusion model as artificial intelligence, by id, preset and version, with its whole SHA-256', () => {
+    const p = reviewed.run.provenance;
+    const sha256 = 'c729bd51f79b218a877a98b167fa9bb79778d2146981adf45b1c662f5277d0f4';
+    const diffusion: CaseReport = {
+      ...reviewed,
+      run: { ...reviewed.run, provenance: { ...p, inpainter: { kind: 'diffusion', modelId: 'healthy-brain-ddpm', preset: 'fast', device: 'cpu' }, model: { id: 'healthy-brain-ddpm', version: '1.3.0', sha256, kind: 'inpainting' } } },
+    };
+    const algorithm = algorithmIdentification(diffusion) as { AlgorithmFamilyCodeSequence: { CodeValue: string }[]; AlgorithmName: string; AlgorithmVersion: string; AlgorithmParameters: string };
+    expect(algorithm.AlgorithmFamilyCodeSequence[0].CodeValue).toBe('123110');
+    expect(algorithm.AlgorithmName).toBe('Inpaint CT healthy-brain-ddpm fast preset');
+    expect(algorithm.AlgorithmVersion).toBe(`Inpaint CT ${p.appVersion}, model 1.3.0`);
+    expect(algorithm.AlgorithmParameters.split('\r\n')).toContain(`Model SHA-256: ${sha256}`);
   });
 
   it.skipIf(!dciodvfy)('a single "Anomaly" segment is valid too and holds the same mask', async () => {
