@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppInfo, useStudies } from './api/context';
 import { StudyList } from './features/library/StudyList';
 import { ImportPanel } from './features/library/ImportPanel';
@@ -31,6 +31,13 @@ export function App() {
     for (const st of studies) for (const se of st.series) if (se.id === selectedSeriesId) return { study: st, series: se };
     return null;
   }, [studies, selectedSeriesId]) as { study: StudySummary; series: SeriesSummary } | null;
+
+  // A library of one series (the demo on a first start, or a first import) opens it: there is
+  // nothing to choose, and a newcomer should land on the scan rather than on an empty viewer.
+  const onlySeriesId = studies.length === 1 && studies[0].series.length === 1 ? studies[0].series[0].id : null;
+  useEffect(() => {
+    if (loaded && !selection && !comparing && onlySeriesId) setSelectedSeriesId(onlySeriesId);
+  }, [loaded, selection, comparing, onlySeriesId, setSelectedSeriesId]);
 
   return (
     <div className="app" data-testid="app-shell">

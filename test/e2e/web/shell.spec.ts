@@ -66,6 +66,23 @@ test.describe('browser mode foundation', () => {
     await expect(page.getByTestId('library-empty')).toBeVisible();
   });
 
+  test('a library of one series opens it; with two, the reader chooses', async ({ freshServer: server, page }) => {
+    test.setTimeout(120_000);
+    expect((await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 5, slices: 3 })).jobId)).status).toBe('succeeded');
+    await page.goto(server.url);
+    await expect(page.getByTestId('reading-workspace')).toBeVisible();
+    await expect(page.getByTestId('series-item')).toHaveAttribute('aria-pressed', 'true');
+
+    expect((await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 6, slices: 3 })).jobId)).status).toBe('succeeded');
+    // A new window (its own session) has two series to choose from: none is opened for the reader.
+    const other = await page.context().browser()!.newPage();
+    await other.goto(server.url);
+    await expect(other.getByTestId('series-item')).toHaveCount(2);
+    await expect(other.getByText('Choose a series in the library on the left.')).toBeVisible();
+    await expect(other.getByTestId('reading-workspace')).toHaveCount(0);
+    await other.close();
+  });
+
   test('removing a study asks first, then takes its series and analyses off the disk', async ({ freshServer: server, page }) => {
     test.setTimeout(120_000);
     const synth = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 5, slices: 3 })).jobId);
