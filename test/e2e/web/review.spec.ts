@@ -24,6 +24,12 @@ test('brush a lesion, reject another, export PDF and DICOM SEG', async ({ server
   await expect(rows.first()).toBeVisible();
   const detected = await rows.count();
   expect(detected).toBeGreaterThan(1);
+  // Each row's controls, the note field last, lie inside the side panel: no sideways scrolling to reach them.
+  const panel = (await page.locator('.side-panel').boundingBox())!;
+  for (const note of await rows.getByRole('textbox').all()) {
+    const b = (await note.boundingBox())!;
+    expect(b.x + b.width).toBeLessThanOrEqual(panel.x + panel.width);
+  }
   // Largest first, as in the lesion list and the report.
   const volumes = (await rows.locator('td:nth-child(2)').allTextContents()).map((t) => parseFloat(t));
   expect(volumes).toEqual([...volumes].sort((a, b) => b - a));

@@ -102,7 +102,15 @@ export function ReviewPanel(props: {
           Discard review
         </button>
       </div>
-      <table className="lesion-table" data-testid="review-lesions">
+      <table className="lesion-table review-lesions" data-testid="review-lesions">
+        {/* Fixed columns: the type list shrinks so that the note stays inside the panel. */}
+        <colgroup>
+          <col style={{ width: 30 }} />
+          <col style={{ width: 62 }} />
+          <col style={{ width: 58 }} />
+          <col />
+          <col style={{ width: 72 }} />
+        </colgroup>
         <tbody>
           {/* Largest first, as in the lesion list and the report. */}
           {[...r.lesions].sort((x, y) => y.volumeMl - x.volumeMl || x.label - y.label).map((l) => (
@@ -135,7 +143,6 @@ export function ReviewPanel(props: {
                   placeholder="note"
                   aria-label={`Note on lesion ${l.label}`}
                   onBlur={(e) => e.target.value !== l.note && void setLesion(l.label, { note: e.target.value })}
-                  style={{ width: 70 }}
                 />
               </td>
             </tr>
