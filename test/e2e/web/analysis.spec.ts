@@ -119,6 +119,18 @@ test.describe('analysis and reading', () => {
     expect(await warmFraction(page, axial)).toBeLessThan(withOverlay);
     await page.getByTestId('toggle-overlays').click();
 
+    // On a 1366 x 768 laptop screen every viewer control, the brain contour toggle last, stays
+    // inside the toolbar: the groups wrap instead of running under the side panel.
+    await page.setViewportSize({ width: 1366, height: 768 });
+    const toolbar = (await page.getByRole('toolbar', { name: 'Viewer tools' }).boundingBox())!;
+    const controls = page.getByRole('toolbar', { name: 'Viewer tools' }).locator('button, input, select');
+    expect(await controls.count()).toBeGreaterThan(10);
+    for (const control of await controls.all()) {
+      const b = (await control.boundingBox())!;
+      expect(b.x + b.width, await control.evaluate((e) => e.outerHTML.slice(0, 80))).toBeLessThanOrEqual(toolbar.x + toolbar.width);
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+
     // Flick to the healthy reconstruction and back.
     await page.getByTestId('image-Healthy').click();
     await expect(axial).toHaveAttribute('data-image', 'Healthy');
