@@ -127,7 +127,7 @@ test.describe('analysis and reading', () => {
     expect(await controls.count()).toBeGreaterThan(10);
     for (const control of await controls.all()) {
       const b = (await control.boundingBox())!;
-      expect(b.x + b.width, await control.evaluate((e) => e.outerHTML.slice(0, 80))).toBeLessThanOrEqual(toolbar.x + toolbar.width);
+      expect(b.x + b.width, (await control.getAttribute('data-testid')) ?? (await control.getAttribute('aria-label')) ?? (await control.innerText())).toBeLessThanOrEqual(toolbar.x + toolbar.width);
     }
     await page.setViewportSize({ width: 1440, height: 900 });
 

@@ -125,7 +125,10 @@ test('paint a mask, fill it with the diffusion model, compare, export and open t
   // Fill with the shipped diffusion model (the default method).
   await expect(page.getByTestId('wb-method')).toHaveValue('diffusion');
   // Its controls (a model list with a long id among them) fit the side panel: nothing to scroll sideways for.
-  expect(await page.locator('.side-panel').evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+  expect(await page.locator('.side-panel').evaluate((e) => {
+    const panel = e as unknown as { scrollWidth: number; clientWidth: number };
+    return panel.scrollWidth - panel.clientWidth;
+  })).toBeLessThanOrEqual(0);
   await page.getByTestId('wb-fill').click();
   const result = page.getByTestId('wb-result');
   await expect(result).toBeVisible({ timeout: 180_000 });
