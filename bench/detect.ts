@@ -239,21 +239,32 @@ for (const r of rows.values()) {
     secondsPerSlice: +(r.seconds / r.slices).toFixed(2),
   });
 }
-/** Operating points: lesion sensitivity and false positives per scan at each z cut (a FROC read at a few points). */
+/**
+ * Operating points: lesion sensitivity and false positives per scan at each z cut (a FROC read at
+ * a few points), stored as numbers (training/card.ts quotes them) and printed as "sens / FP".
+ */
 const operatingPoints = [...rows.values()]
   .filter((r) => r.zDetections.size > 0)
   .map((r) => ({
     method: r.method,
     type: r.type,
     denseHu: r.denseHu,
-    ...Object.fromEntries(
-      zCuts.map((z) => {
-        const d = r.zDetections.get(z);
-        const s = d ? summarizeDetection(d) : null;
-        return [`z ${z}`, s ? `${s.sensitivity.toFixed(2)} / ${s.falsePositivesPerScan.toFixed(1)}` : '-'];
-      }),
-    ),
+    atZ: zCuts.flatMap((z) => {
+      const d = r.zDetections.get(z);
+      if (!d) return [];
+      const s = summarizeDetection(d);
+      return [{ z, sensitivity: +s.sensitivity.toFixed(2), fpPerScan: +s.falsePositivesPerScan.toFixed(1) }];
+    }),
   }));
+const operatingPointRows = operatingPoints.map(({ atZ, ...point }) => ({
+  ...point,
+  ...Object.fromEntries(
+    zCuts.map((z) => {
+      const at = atZ.find((a) => a.z === z);
+      return [`z ${z}`, at ? `${at.sensitivity.toFixed(2)} / ${at.fpPerScan.toFixed(1)}` : '-'];
+    }),
+  ),
+}));
 const headers = Object.keys(table[0] ?? {});
 const widths = headers.map((h) => Math.max(h.length, ...table.map((t) => String(t[h]).length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
@@ -262,13 +273,13 @@ process.stdout.write(
     [line(headers), line(widths.map((w) => '-'.repeat(w))), ...table.map((t) => line(headers.map((h) => String(t[h]))))].join('\n') +
     '\n',
 );
-if (zCuts.length > 1 && operatingPoints.length > 0) {
-  const opHeaders = Object.keys(operatingPoints[0]);
-  const opWidths = opHeaders.map((h) => Math.max(h.length, ...operatingPoints.map((t) => String(t[h as keyof typeof t]).length)));
+if (zCuts.length > 1 && operatingPointRows.length > 0) {
+  const opHeaders = Object.keys(operatingPointRows[0]);
+  const opWidths = opHeaders.map((h) => Math.max(h.length, ...operatingPointRows.map((t) => String(t[h as keyof typeof t]).length)));
   const opLine = (cells: string[]) => cells.map((c, i) => c.padEnd(opWidths[i])).join('  ');
   process.stdout.write(
     `\nLesion sensitivity / false positives per scan at each z cut against the method's healthy reference\n` +
-      [opLine(opHeaders), opLine(opWidths.map((w) => '-'.repeat(w))), ...operatingPoints.map((t) => opLine(opHeaders.map((h) => String(t[h as keyof typeof t]))))].join('\n') +
+      [opLine(opHeaders), opLine(opWidths.map((w) => '-'.repeat(w))), ...operatingPointRows.map((t) => opLine(opHeaders.map((h) => String(t[h as keyof typeof t]))))].join('\n') +
       '\n',
   );
 }

@@ -57,9 +57,32 @@ interface BenchDetection {
 }
 
 /** A bench:detect result as its JSON file holds it: the main table plus, where several z cuts were read, the counts at each. */
+/** Lesion sensitivity and false positives per scan at one z cut. */
+export interface CountsAtZ {
+  z: number;
+  sensitivity: number;
+  fpPerScan: number;
+}
+
+/**
+ * One method and lesion type read at several z cuts. bench:detect stores the counts as numbers in
+ * `atZ`; runs recorded before it did (the cards of 2026-12-04 and earlier) hold "sens / FP" text
+ * under "z 3", "z 3.25", ... instead, and are read too.
+ */
+export type OperatingPoint = { method: string; type: string; denseHu?: string; atZ?: CountsAtZ[] } & Record<string, unknown>;
+
 export interface DetectionRun extends Pick<BenchDetection, 'zCuts' | 'rows'> {
-  operatingPoints?: ({ method: string; type: string; denseHu?: string } & Record<string, string>)[];
+  operatingPoints?: OperatingPoint[];
   [key: string]: unknown;
+}
+
+/** A point's counts at z, from either form; null when that cut was not read for it. */
+export function countsAtZ(point: OperatingPoint, z: number): CountsAtZ | null {
+  if (point.atZ) return point.atZ.find((a) => a.z === z) ?? null;
+  const text = point[`z ${z}`];
+  if (typeof text !== 'string' || text === '-') return null;
+  const [sensitivity, fpPerScan] = text.split(' / ').map(Number);
+  return Number.isFinite(sensitivity) && Number.isFinite(fpPerScan) ? { z, sensitivity, fpPerScan } : null;
 }
 
 /**
@@ -73,13 +96,11 @@ export function detectionAtCut<T extends DetectionRun>(run: T, z: number, descri
   const zCuts = run.zCuts ?? [];
   if (zCuts[0] === z) return run;
   if (!zCuts.includes(z)) throw new Error(`bench:detect read z ${zCuts.join(', ') || '(none recorded)'}, not z ${z}: run it again with --z ${z}[,...] to quote that cut.`);
-  const label = `z ${z}`;
   const rows = run.rows.map((row) => {
     const point = run.operatingPoints?.find((p) => p.method === row.method && p.type === row.type && p.denseHu === row.denseHu);
-    const cell = point?.[label];
-    if (!cell || cell === '-') return row;
-    const [sensitivity, fpPerScan] = cell.split(' / ').map(Number);
-    return { ...row, defaultCut: describeCut(z), sensitivityDefault: sensitivity, fpPerScanDefault: fpPerScan };
+    const counts = point ? countsAtZ(point, z) : null;
+    if (!counts) return row;
+    return { ...row, defaultCut: describeCut(z), sensitivityDefault: counts.sensitivity, fpPerScanDefault: counts.fpPerScan };
   });
   return { ...run, rows, zCuts: [z, ...zCuts.filter((x) => x !== z)] };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectionAtCut, renderModelCard } from '../../../training/card';
+import { countsAtZ, detectionAtCut, renderModelCard } from '../../../training/card';
 import { describeStrategy } from '../../../src/shared/analysis';
 
 const describeCut = (z: number) => describeStrategy({ kind: 'zscore', z });
@@ -32,6 +32,18 @@ describe('the model card quotes detection at the default cut', () => {
     const card = renderModelCard(manifest);
     expect(card).toContain('(z = 3.25 against');
     expect(card).toContain('| sdh | diffusion | < 170 HU | 0.822 | 0.841 | 0.968 | 1.00 / 42 | z ≥ 3.25 against healthy scans, reaching down to z 2.75 | 0.67 / 2 |');
+  });
+
+  it('reads the counts bench:detect now stores as numbers the same way as the text of older runs', () => {
+    const numeric = { ...run, operatingPoints: [{ method: 'diffusion', type: 'sdh', denseHu: '170', atZ: [{ z: 3, sensitivity: 1, fpPerScan: 6.3 }, { z: 2.5, sensitivity: 1, fpPerScan: 25 }, { z: 3.25, sensitivity: 0.67, fpPerScan: 2 }] }] };
+    const fromNumbers = detectionAtCut(numeric, 3.25, describeCut);
+    const fromText = detectionAtCut(run, 3.25, describeCut);
+    expect(fromNumbers.rows).toEqual(fromText.rows);
+    expect(fromNumbers.zCuts).toEqual(fromText.zCuts);
+    // A cut missing for a point leaves that row at the run's own cut, in either form.
+    const without = { ...numeric, operatingPoints: [{ ...numeric.operatingPoints[0], atZ: numeric.operatingPoints[0].atZ.filter((a) => a.z !== 3.25) }] };
+    expect(detectionAtCut(without, 3.25, describeCut).rows[0]).toEqual(run.rows[0]);
+    expect(countsAtZ({ method: 'diffusion', type: 'sdh', 'z 3': '-' }, 3)).toBeNull();
   });
 
   it('leaves a run led by that cut as it is, and refuses one that never read it', () => {
