@@ -293,6 +293,11 @@ export interface ComparisonResult {
   sameGrid: boolean;
   /** A sentence for the reader about how lesions were matched. */
   matching: string;
+  /**
+   * Set when the two scans are of different patients (the table compares two cases, not a course),
+   * or of one patient in different DICOM frames of reference (separate acquisitions, not registered).
+   */
+  subjectNote: string | null;
   /** Set when the two runs' z cuts read different healthy references of one inpainter (a recalibration between them). */
   referenceNote: string | null;
   /** Set when the two runs' lesions come from different reading settings (each side's saved reading, or the reading its review started from). */

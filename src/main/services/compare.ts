@@ -10,6 +10,8 @@ import type { ReviewService } from './review';
 
 interface Side {
   volume: Volume;
+  /** The series' metadata (the library's, else the run's copy). */
+  meta: Volume['meta'];
   labels: ArrayLike<number>;
   lesions: { label: number; volumeMl: number; centroid: Vec3; sign: 'hyper' | 'hypo' | 'unknown' }[];
   reviewed: boolean;
@@ -53,6 +55,24 @@ function readingNote(a: Side, b: Side): string | null {
   return `A and B were read with different settings (A / B: ${differences.join('; ')}), so part of the volume change may come from the settings, not the patient. Save one reading for both runs to compare like with like.`;
 }
 
+/**
+ * Whose and which scans are compared. Different patients: the changes compare two cases, not one
+ * patient over time. One patient (or IDs unknown) in different DICOM frames of reference: separate
+ * acquisitions whose patient coordinates need not agree, and nothing here registers them, so
+ * lesions are paired as if the head lay in the same place in both.
+ */
+function subjectNote(a: Side, b: Side): string | null {
+  const idA = a.meta.patientId?.trim();
+  const idB = b.meta.patientId?.trim();
+  if (idA && idB && idA !== idB) return `A and B belong to different patients (A: ${idA}; B: ${idB}): the changes below compare two cases, not one patient over time.`;
+  const frameA = a.meta.frameOfReferenceUid;
+  const frameB = b.meta.frameOfReferenceUid;
+  if (frameA && frameB && frameA !== frameB) {
+    return 'A and B are separate acquisitions (different DICOM frames of reference) and were not registered: lesions are paired as if the head lay in the same place in both scans. Check each pair on the images before reading a change.';
+  }
+  return null;
+}
+
 function daysBetween(a: string | null, b: string | null): number | null {
   const parse = (d: string | null) => (d && /^\d{8}$/.test(d) ? Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8)) : null);
   const ta = parse(a);
@@ -79,6 +99,7 @@ export class CompareService {
       const signs = new Map((await this.deps.analysis.labelsFor(runId, reading)).lesions.map((l) => [l.label, l.sign] as const));
       return {
         volume,
+        meta,
         labels: reviewed.labels,
         lesions: reviewed.lesions
           .filter((l) => l.status !== 'rejected' && l.voxelCount > 0)
@@ -96,6 +117,7 @@ export class CompareService {
     const at = await this.deps.analysis.labelsFor(runId, run.reading);
     return {
       volume,
+      meta,
       labels: at.labels,
       lesions: at.lesions.map((l) => ({ label: l.label, volumeMl: l.volumeMl, centroid: l.centroidLps, sign: l.sign })),
       reviewed: false,
@@ -179,6 +201,7 @@ export class CompareService {
       matching: grid
         ? 'Both series share one voxel grid: lesions are matched by voxel overlap.'
         : `The two series have different voxel grids and were not registered: lesions are matched by the distance of their centres in patient coordinates (within ${MATCH_DISTANCE_MM} mm). Side-by-side slices show the same slice number, not the same anatomy.`,
+      subjectNote: subjectNote(a, b),
       referenceNote: referenceNote(a, b),
       readingNote: readingNote(a, b),
       intervalDays: daysBetween(a.studyDate, b.studyDate),

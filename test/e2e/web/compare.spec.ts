@@ -73,4 +73,18 @@ test('two timepoints side by side: synchronised slices, volume table with interv
   await expect(sideA.getByTestId('window-readout-axial')).toHaveText(await sideB.getByTestId('window-readout-axial').innerText(), { timeout: 5_000 });
 
   await page.screenshot({ path: 'test-results/screens/compare.png' });
+
+  // Another subject against A: the view says it compares two patients, not a course.
+  const other = await waitJob(server, (await rpc<{ jobId: string }>(server, 'synth.start', { seed: 6, lesions: ['iph'], slices: 6 })).jobId);
+  const otherSeries = (other.result as { studies: { series: { id: string }[] }[] }).studies[0].series[0].id;
+  expect((await waitJob(server, (await rpc<{ jobId: string }>(server, 'analysis.start', { seriesId: otherSeries, inpainter: { kind: 'classical', method: 'linear' }, reading: { strategy: { kind: 'absolute', value: 0.25 } } })).jobId)).status).toBe('succeeded');
+  const otherRun = (await rpc<{ id: string }[]>(server, 'analysis.runs', { seriesId: otherSeries }))[0].id;
+  await expect(page.getByTestId('compare-subject-note')).toHaveCount(0);
+  await page.reload();
+  await page.getByTestId('compare-open').click();
+  await expect(pickB.locator('option')).toHaveCount(4);
+  await pickA.selectOption(values[0]);
+  await pickB.selectOption(otherRun);
+  await page.getByTestId('compare-go').click();
+  await expect(page.getByTestId('compare-subject-note')).toContainText(/A and B belong to different patients \(A: SYN-5; B: SYN-6\)/, { timeout: 60_000 });
 });

@@ -223,16 +223,20 @@ function ComparePanes({ a, b }: { a: RunChoice; b: RunChoice }) {
           {gridsDiffer ? ' Slices are kept in step by their position along each axis.' : ''}
         </div>
       )}
-      {result?.readingNote && (
-        <div className="compare-matching warn-box" data-testid="compare-reading-note" role="alert">
-          ⚠ {result.readingNote}
-        </div>
-      )}
-      {result?.referenceNote && (
-        <div className="compare-matching warn-box" data-testid="compare-reference-note" role="alert">
-          ⚠ {result.referenceNote}
-        </div>
-      )}
+      {result &&
+        (
+          [
+            ['compare-subject-note', result.subjectNote],
+            ['compare-reading-note', result.readingNote],
+            ['compare-reference-note', result.referenceNote],
+          ] as const
+        ).map(([testId, note]) =>
+          note ? (
+            <div key={testId} className="compare-matching warn-box" data-testid={testId} role="alert">
+              ⚠ {note}
+            </div>
+          ) : null,
+        )}
       <div className="compare-panes">
         <CompareSide side="a" choice={a} position={posA} onPositionChange={moveA} display={display} onDisplayChange={setDisplay} handle={handleA} />
         <CompareSide side="b" choice={b} position={posB} onPositionChange={moveB} display={display} onDisplayChange={setDisplay} handle={handleB} />
