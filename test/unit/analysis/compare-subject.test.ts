@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Services } from '../../../src/main/services/index';
+import { runCli } from '../../../src/main/cli/main';
 import { writeDicomCtSeries } from '../../../src/main/core/io/dicom-write';
 import { newDicomUid } from '../../../src/main/core/io/uid';
 import type { ComparisonResult, RunInfo } from '../../../src/shared/types';
@@ -17,8 +18,10 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
  * (separate acquisitions the app does not register). Scans of one frame say nothing.
  */
 describe('compare.runs names who and which scans it compares', () => {
-  it('warns for different patients and for separate frames of reference, not for one frame', async () => {
-    const services = await Services.open({ dataDir: tmp('ict-cmp-subject-'), mode: 'cli' });
+  it('warns for different patients and for separate frames of reference, not for one frame; so does inpaint-ct compare', async () => {
+    const dataDir = tmp('ict-cmp-subject-');
+    const services = await Services.open({ dataDir, mode: 'cli' });
+    const runIds: string[] = [];
     try {
       const frame = newDicomUid();
       const scans = [
@@ -35,7 +38,7 @@ describe('compare.runs names who and which scans it compares', () => {
         await writeDicomCtSeries(volume, dir, { studyInstanceUid: newDicomUid(), seriesInstanceUid: newDicomUid(), frameOfReferenceUid: scan.frame });
         folders.push(dir);
       }
-      const runIds: string[] = [];
+
       for (const dir of folders) {
         const imported = await services.jobs.waitFor(((await services.call('imports.start', { paths: [dir] })) as { jobId: string }).jobId);
         expect(imported.error).toBeNull();
@@ -55,5 +58,33 @@ describe('compare.runs names who and which scans it compares', () => {
     } finally {
       await services.close();
     }
+
+    // The same comparison from the command line: the table, the interval and the warning.
+    const cli = async (args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli([...args, '--data-dir', dataDir], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+      return { code, stdout, stderr };
+    };
+    const printed = await cli(['compare', runIds[2], runIds[3]]);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('Interval: 1 day\n');
+    expect(printed.stdout).toContain('warning: A and B belong to different patients (A: PAT-1; B: PAT-2)');
+    expect(printed.stdout).toMatch(/^Total\s+\d+\.\d\d\s+\d+\.\d\d\s+[+−±]\d+\.\d\d\s+/m);
+    const json = await cli(['compare', runIds[0], runIds[1], '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout) as { a: { runId: string }; b: { runId: string }; comparison: ComparisonResult };
+    expect([result.a.runId, result.b.runId]).toEqual([runIds[0], runIds[1]]);
+    expect(result.comparison.subjectNote).toBeNull();
+    expect(result.comparison.intervalDays).toBe(1);
+    // Reversed, the interval says which scan came first.
+    expect((await cli(['compare', runIds[1], runIds[0]])).stdout).toContain('Interval: -1 day (B is the earlier scan)');
+    // Bad input: a clear sentence and exit code 2, nothing else.
+    const one = await cli(['compare', runIds[0]]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/Name two analyses to compare/);
+    const unknown = await cli(['compare', runIds[0], 'no-such-run']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/"no-such-run" is neither an analysis folder nor a run, series or study id in the library/);
   }, 120_000);
 });

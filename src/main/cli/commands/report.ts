@@ -59,7 +59,7 @@ export async function resolveTarget(target: string, ctx: CliContext, sourcePath?
   }
 }
 
-function findRunId(services: Services, id: string): string {
+export function findRunId(services: Services, id: string): string {
   try {
     return services.analysis.getRun(id).id;
   } catch (e) {

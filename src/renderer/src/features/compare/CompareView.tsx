@@ -3,7 +3,8 @@ import { useApi } from '../../api/context';
 import type { ComparisonResult, RunInfo, SeriesSummary, StudySummary } from '../../../../shared/types';
 import { DEFAULT_OVERLAY_DISPLAY, Viewer, type OverlayDisplay, type RGB, type ViewerHandle, type VoxelIndex } from '../../viewer';
 import { labelVolume } from '../analysis/useRunLayers';
-import { formatChange, formatMl, formatStudyDate, mapPosition, sameWindow } from './sync';
+import { mapPosition, sameWindow } from './sync';
+import { describeInterval, densityLabel, formatChange, formatMl, formatStudyDate, truthTotalChange } from '../../../../shared/compare';
 import type { CtWindow } from '../../../../shared/windows';
 import './compare.css';
 
@@ -255,12 +256,12 @@ function CompareTable({ result, error, a, b }: { result: ComparisonResult | null
     );
   if (!result) return <div className="compare-table muted">Measuring lesion volumes…</div>;
   const total = formatChange(result.totalChangeMl, result.totalChangePct);
-  const truthChange = result.truth ? formatChange(result.truth.totalMlB - result.truth.totalMlA, result.truth.totalMlA > 0 ? (result.truth.totalMlB - result.truth.totalMlA) / result.truth.totalMlA : null) : null;
+  const truthChange = truthTotalChange(result);
   return (
     <div className="compare-table" data-testid="compare-table">
       <div className="compare-summary">
         <span data-testid="compare-interval">
-          Interval: {result.intervalDays === null ? 'unknown (study dates missing)' : `${result.intervalDays} day${Math.abs(result.intervalDays) === 1 ? '' : 's'}`}
+          Interval: {describeInterval(result.intervalDays)}
         </span>
         <span>
           A: {formatStudyDate(result.dateA ?? a.study.studyDate)} {result.reviewedA ? '(reviewed)' : '(not reviewed)'} · B: {formatStudyDate(result.dateB ?? b.study.studyDate)} {result.reviewedB ? '(reviewed)' : '(not reviewed)'}
@@ -287,7 +288,7 @@ function CompareTable({ result, error, a, b }: { result: ComparisonResult | null
                 <td>{r.labelA ?? '—'}</td>
                 <td>{r.labelB ?? '—'}</td>
                 <td>
-                  {r.sign === 'hyper' ? 'hyperdense' : r.sign === 'hypo' ? 'hypodense' : '—'}
+                  {densityLabel(r.sign)}
                   {r.truthId && <span className="muted small" data-testid="compare-row-truth">{` · on generated ${r.truthId}`}</span>}
                 </td>
                 <td className="num">{r.labelA === null ? '—' : formatMl(r.volumeMlA)}</td>

@@ -21,17 +21,3 @@ export function mapPosition(p: VoxelIndex, from: Dims, to: Dims): VoxelIndex {
 export function sameWindow(a: CtWindow | null, b: CtWindow | null): boolean {
   return !!a && !!b && Math.abs(a.centerHu - b.centerHu) < 1e-6 && Math.abs(a.widthHu - b.widthHu) < 1e-6;
 }
-
-/** "20240131" -> "2024-01-31"; anything else as given. */
-export function formatStudyDate(d: string): string {
-  return /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : d || 'no date';
-}
-
-export function formatMl(v: number): string {
-  return v.toFixed(2);
-}
-
-export function formatChange(ml: number, pct: number | null): { ml: string; pct: string } {
-  const sign = ml > 0 ? '+' : ml < 0 ? '−' : '±';
-  return { ml: `${sign}${Math.abs(ml).toFixed(2)}`, pct: pct === null ? 'new' : `${pct > 0 ? '+' : pct < 0 ? '−' : '±'}${Math.abs(pct * 100).toFixed(0)}%` };
-}
