@@ -1,18 +1,22 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import { comparisonWarnings, densityLabel, describeInterval, formatChange, formatMl, formatStudyDate, truthTotalChange } from '../../../shared/compare';
 import type { ComparisonResult } from '../../../shared/types';
+import { compareSides, runFolderSide, type ComparisonSide } from '../../core/compare/runs';
+import { modelsDir } from '../../paths';
 import { Services } from '../../services/index';
 import { defineCommand, parseCommandArgs } from '../command';
 import { findRunId } from './report';
 
 interface CompareSide {
+  /** The library's run id, or the folder's name. */
   runId: string;
-  seriesId: string;
+  /** Null for an analysis folder. */
+  seriesId: string | null;
   /** The run's label in the library, e.g. "healthy-brain-ddpm fast · cpu". */
   label: string;
-  /** Patient and series as the library lists them. */
+  /** Patient and series as the library lists them, or the folder's path. */
   series: string;
 }
 
@@ -34,8 +38,11 @@ export const compareCommand = defineCommand({
   summary: 'Compare two analyses in the library: lesion volumes, their change and the interval',
   usage: `Usage: inpaint-ct compare <a> <b> [--json]
 
-<a> and <b> are ids in the library (--data-dir): a run id, a series id (its newest run) or a study
-id (its newest run). A is the earlier timepoint by convention; the interval is B's date minus A's.
+<a> and <b> are analysis folders written by "inpaint-ct analyze", or ids in the library
+(--data-dir): a run id, a series id (its newest run) or a study id (its newest run). A is the
+earlier timepoint by convention; the interval is B's date minus A's. A folder records no patient,
+frame of reference or date, so with a folder on either side the interval is unknown, and reviews
+and the generated truth of synthetic cases (library runs only) are left out.
 
 Prints each lesion of A paired with its lesion in B (by voxel overlap on a shared grid, else by
 the distance of their centres), their volumes and the change, the totals, and for synthetic
@@ -45,21 +52,46 @@ patient: two patients, two frames of reference, different reading settings or he
   async run(argv, ctx): Promise<CompareCommandResult> {
     const { positionals } = parseCommandArgs(argv, {});
     if (positionals.length !== 2) throw new AppError('BAD_REQUEST', 'Name two analyses to compare: inpaint-ct compare <a> <b>.');
-    if (!existsSync(join(ctx.dataDir, 'library.sqlite'))) throw new AppError('NOT_FOUND', `There is no library at ${ctx.dataDir}; compare reads analyses from the library (--data-dir).`);
-    const services = await Services.open({ dataDir: ctx.dataDir, mode: 'cli' });
+    const folders = positionals.map((p) => {
+      const dir = resolve(p);
+      return existsSync(dir) && statSync(dir).isDirectory() ? dir : null;
+    });
+    if (folders[0] && folders[0] === folders[1]) throw new AppError('BAD_REQUEST', 'Choose two different analyses to compare.');
+    let services: Services | null = null;
+    const library = async () => {
+      if (services) return services;
+      if (!existsSync(join(ctx.dataDir, 'library.sqlite'))) throw new AppError('NOT_FOUND', `"${positionals[folders[0] ? 1 : 0]}" is not an analysis folder, and there is no library at ${ctx.dataDir} to look it up in.`);
+      return (services = await Services.open({ dataDir: ctx.dataDir, mode: 'cli' }));
+    };
     try {
-      const side = (id: string): CompareSide => {
-        const run = services.analysis.getRun(findRunId(services, id));
-        const study = services.library.listStudies().find((s) => s.series.some((se) => se.id === run.seriesId));
+      const sides: { side: CompareSide; measured: ComparisonSide | null }[] = [];
+      for (const [i, target] of positionals.entries()) {
+        const dir = folders[i];
+        if (dir) {
+          const measured = await runFolderSide(dir, modelsDir());
+          const inpainter = measured.inpainter.kind === 'diffusion' ? `${measured.inpainter.modelId} · ${measured.inpainter.preset}` : `${measured.inpainter.method} (classical)`;
+          sides.push({ side: { runId: basename(dir), seriesId: null, label: inpainter, series: dir }, measured });
+          continue;
+        }
+        const lib = await library();
+        const run = lib.analysis.getRun(findRunId(lib, target));
+        const study = lib.library.listStudies().find((st) => st.series.some((se) => se.id === run.seriesId));
         const series = study?.series.find((se) => se.id === run.seriesId);
-        return { runId: run.id, seriesId: run.seriesId, label: run.label, series: [study?.patientName, series?.description].filter(Boolean).join(' · ') || run.seriesId };
-      };
-      const a = side(positionals[0]);
-      const b = side(positionals[1]);
-      const comparison = (await services.call('compare.runs', { runA: a.runId, runB: b.runId })) as ComparisonResult;
-      return { a, b, comparison, researchUseOnly: true };
+        sides.push({ side: { runId: run.id, seriesId: run.seriesId, label: run.label, series: [study?.patientName, series?.description].filter(Boolean).join(' · ') || run.seriesId }, measured: null });
+      }
+      const [a, b] = sides;
+      // Two library runs: the service's comparison, with reviews and the generated truth. A folder
+      // on either side: both measured from their saved readings (a library run from its folder).
+      let comparison: ComparisonResult;
+      if (!a.measured && !b.measured) {
+        comparison = (await (await library()).call('compare.runs', { runA: a.side.runId, runB: b.side.runId })) as ComparisonResult;
+      } else {
+        const measure = async (s: (typeof sides)[number]) => s.measured ?? runFolderSide(join(ctx.dataDir, (await library()).analysis.getRun(s.side.runId).dir), modelsDir());
+        comparison = compareSides(a.side.runId, b.side.runId, await measure(a), await measure(b));
+      }
+      return { a: a.side, b: b.side, comparison, researchUseOnly: true };
     } finally {
-      await services.close();
+      await (services as Services | null)?.close();
     }
   },
   format({ a, b, comparison: r }) {

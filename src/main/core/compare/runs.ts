@@ -6,7 +6,8 @@
 import { describeReadingDifferences, type ReadingSettings } from '../../../shared/analysis';
 import { describeReferenceStamp } from '../../../shared/provenance';
 import type { ComparisonResult, ComparisonTruthLesion, HealthyReferenceStamp, InpainterInfo, RunReferenceInfo } from '../../../shared/types';
-import { sameReference } from '../pipeline/pinned-reference';
+import { runReferences, sameReference } from '../pipeline/pinned-reference';
+import { loadExportSource } from '../report/case';
 import { sameGrid, type Vec3, type Volume } from '../volume';
 
 export interface ComparisonSide {
@@ -187,5 +188,27 @@ export function compareSides(runA: string, runB: string, a: ComparisonSide, b: C
     reviewedA: a.reviewed,
     reviewedB: b.reviewed,
     truth: truthMlA !== null && truthMlB !== null ? { totalMlA: truthMlA, totalMlB: truthMlB, lesions: truthOfOneCase(a, b) ?? [] } : null,
+  };
+}
+
+/**
+ * The side of an analysis folder written by `inpaint-ct analyze`: its saved lesions at its saved
+ * reading, and the healthy reference it keeps. A folder records no patient, frame of reference or
+ * study date (those live in the library), so the subject note and the interval are left unknown.
+ */
+export async function runFolderSide(dir: string, modelsDir: string): Promise<ComparisonSide> {
+  const source = await loadExportSource(dir);
+  const { provenance, reading } = source.record;
+  const references = await runReferences(dir, provenance.inpainter, modelsDir);
+  return {
+    grid: source.ct,
+    meta: {},
+    labels: source.labels,
+    lesions: source.table.lesions.map((l) => ({ label: l.label, volumeMl: l.volumeMl, centroid: l.centroidLps, sign: l.sign })),
+    reviewed: false,
+    studyDate: null,
+    inpainter: provenance.inpainter,
+    reading,
+    reference: references.info,
   };
 }

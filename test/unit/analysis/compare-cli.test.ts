@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Services } from '../../../src/main/services/index';
 import { runCli } from '../../../src/main/cli/main';
 import { writeDicomCtSeries } from '../../../src/main/core/io/dicom-write';
+import { writeNifti } from '../../../src/main/core/io/nifti';
 import { newDicomUid } from '../../../src/main/core/io/uid';
 import type { ComparisonResult, RunInfo } from '../../../src/shared/types';
 import type { ImportSummary } from '../../../src/main/services/library';
@@ -12,16 +13,24 @@ import { simpleHead } from '../preprocess/simple-head';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
+async function runCliCapturing(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
 /**
  * compare.runs says when its change table does not follow one patient in one coordinate
  * system: two different patients, or one patient scanned in two DICOM frames of reference
  * (separate acquisitions the app does not register). Scans of one frame say nothing.
  */
-describe('compare.runs names who and which scans it compares', () => {
+describe('comparing two analyses: who and which scans, and inpaint-ct compare', () => {
   it('warns for different patients and for separate frames of reference, not for one frame; so does inpaint-ct compare', async () => {
     const dataDir = tmp('ict-cmp-subject-');
     const services = await Services.open({ dataDir, mode: 'cli' });
     const runIds: string[] = [];
+    const dicomFolders: string[] = [];
     try {
       const frame = newDicomUid();
       const scans = [
@@ -30,16 +39,15 @@ describe('compare.runs names who and which scans it compares', () => {
         { patientId: 'PAT-1', frame: newDicomUid(), seed: 3 },
         { patientId: 'PAT-2', frame: newDicomUid(), seed: 4 },
       ];
-      const folders = [];
       for (const [i, scan] of scans.entries()) {
-        const { volume } = simpleHead([64, 64, 6], [3, 3, 5], scan.seed);
+        const { volume } = simpleHead([64, 64, 6], [3, 3, 5], scan.seed, { subdural: true });
         volume.meta = { ...volume.meta, patientId: scan.patientId, patientName: `TEST^${scan.patientId}`, modality: 'CT', studyDate: `2026010${i + 1}` };
         const dir = tmp('ict-cmp-subject-dicom-');
         await writeDicomCtSeries(volume, dir, { studyInstanceUid: newDicomUid(), seriesInstanceUid: newDicomUid(), frameOfReferenceUid: scan.frame });
-        folders.push(dir);
+        dicomFolders.push(dir);
       }
 
-      for (const dir of folders) {
+      for (const dir of dicomFolders) {
         const imported = await services.jobs.waitFor(((await services.call('imports.start', { paths: [dir] })) as { jobId: string }).jobId);
         expect(imported.error).toBeNull();
         const seriesId = (imported.result as ImportSummary).studies[0].series[0].id;
@@ -60,12 +68,7 @@ describe('compare.runs names who and which scans it compares', () => {
     }
 
     // The same comparison from the command line: the table, the interval and the warning.
-    const cli = async (args: string[]) => {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli([...args, '--data-dir', dataDir], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-      return { code, stdout, stderr };
-    };
+    const cli = (args: string[]) => runCliCapturing([...args, '--data-dir', dataDir]);
     const printed = await cli(['compare', runIds[2], runIds[3]]);
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toContain('Interval: 1 day\n');
@@ -79,6 +82,13 @@ describe('compare.runs names who and which scans it compares', () => {
     expect(result.comparison.intervalDays).toBe(1);
     // Reversed, the interval says which scan came first.
     expect((await cli(['compare', runIds[1], runIds[0]])).stdout).toContain('Interval: -1 day (B is the earlier scan)');
+    // A library run against an analysis folder of the same scan read the same way: no change.
+    const folder = join(tmp('ict-cmp-mixed-'), 'run');
+    expect((await runCliCapturing(['analyze', dicomFolders[0], '--out', folder, '--inpainter', 'linear'])).code).toBe(0);
+    const mixed = JSON.parse((await cli(['compare', runIds[0], folder, '--json'])).stdout) as { comparison: ComparisonResult };
+    expect(mixed.comparison.rows.length).toBeGreaterThan(0);
+    expect(mixed.comparison.totalMlB).toBeCloseTo(mixed.comparison.totalMlA, 9);
+    expect(mixed.comparison.rows.every((r) => r.labelA !== null && r.labelB !== null && r.changeMl === 0)).toBe(true);
     // Bad input: a clear sentence and exit code 2, nothing else.
     const one = await cli(['compare', runIds[0]]);
     expect(one.code).toBe(2);
@@ -86,5 +96,36 @@ describe('compare.runs names who and which scans it compares', () => {
     const unknown = await cli(['compare', runIds[0], 'no-such-run']);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/"no-such-run" is neither an analysis folder nor a run, series or study id in the library/);
+  }, 120_000);
+
+  it('inpaint-ct compare reads two analysis folders from their saved readings, with the interval unknown', async () => {
+    const folders: string[] = [];
+    for (const seed of [11, 12]) {
+      const { volume } = simpleHead([64, 64, 6], [3, 3, 5], seed, { subdural: true });
+      const input = join(tmp('ict-cmp-folder-in-'), 'head.nii.gz');
+      await writeNifti(volume, input);
+      const out = join(tmp('ict-cmp-folder-'), 'run');
+      const analysed = await runCliCapturing(['analyze', input, '--out', out, '--inpainter', 'linear', '--threshold', '0.25', '--json']);
+      expect(analysed.code, analysed.stderr).toBe(0);
+      folders.push(out);
+    }
+    const printed = await runCliCapturing(['compare', folders[0], folders[1], '--data-dir', tmp('ict-cmp-no-library-')]);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('Interval: unknown (study dates missing)');
+    expect(printed.stdout).toContain('Both series share one voxel grid');
+    const json = JSON.parse((await runCliCapturing(['compare', folders[0], folders[1], '--json', '--data-dir', tmp('ict-cmp-no-library-')])).stdout) as { comparison: ComparisonResult };
+    // The totals are the folders' own lesion tables at their saved readings.
+    for (const [i, total] of [json.comparison.totalMlA, json.comparison.totalMlB].entries()) {
+      const table = JSON.parse(readFileSync(join(folders[i], 'lesions.json'), 'utf8')) as { lesions: { volumeMl: number }[] };
+      expect(table.lesions.length).toBeGreaterThan(0);
+      expect(total).toBeCloseTo(table.lesions.reduce((a, l) => a + l.volumeMl, 0), 9);
+    }
+    expect(json.comparison.subjectNote).toBeNull();
+    expect(json.comparison.readingNote).toBeNull();
+    // The same folder twice, or a name that is neither a folder nor in a library, is refused.
+    expect((await runCliCapturing(['compare', folders[0], folders[0]])).stderr).toMatch(/Choose two different analyses/);
+    const missing = await runCliCapturing(['compare', folders[0], 'no-such-run', '--data-dir', tmp('ict-cmp-no-library-')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/"no-such-run" is not an analysis folder, and there is no library at/);
   }, 120_000);
 });
