@@ -285,6 +285,51 @@ test.describe('reading viewer', () => {
     await expect(page.getByTestId('clear-measurements')).toHaveCount(0);
   });
 
+  test('a density ROI reads the lesion and the white matter in HU', async ({ server, page }) => {
+    await openSeries(page, server);
+    const viewer = page.getByTestId('viewer');
+    const axial = page.getByTestId('viewport-axial');
+    const lesionK = Math.round(LESION.centreMm[2] / PHANTOM.spacing[2]);
+    await page.getByTestId('slice-slider-axial').fill(String(lesionK));
+    await expect(axial).toHaveAttribute('data-slice', String(lesionK));
+    await expect(axial).toHaveAttribute('data-ready', 'true');
+    const box = (await axial.boundingBox())!;
+    const fitMm = (PHANTOM.nx * PHANTOM.spacing[0]) / 2;
+    const pxPerMm = box.height / 2 / (Math.max(fitMm, (fitMm * box.height) / box.width) * 1.04);
+    const centreMm = ((PHANTOM.nx - 1) * PHANTOM.spacing[0]) / 2;
+    const screen = (xMm: number, yMm: number): [number, number] => [box.x + box.width / 2 + (xMm - centreMm) * pxPerMm, box.y + box.height / 2 + (yMm - centreMm) * pxPerMm];
+    const circle = async (xMm: number, yMm: number, radiusMm: number) => {
+      const [x, y] = screen(xMm, yMm);
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      await page.mouse.move(x + radiusMm * pxPerMm, y, { steps: 5 });
+      await page.mouse.up();
+    };
+    const rois = async () => ((await viewer.getAttribute('data-rois')) || '').split(',').filter(Boolean).map((r) => r.split('/').map(Number));
+
+    await page.getByTestId('tool-roi').click();
+    await expect(viewer).toHaveAttribute('data-tool', 'roi');
+    // 6 mm about the lesion centre: all of it lesion (72 HU with +-4 HU of noise).
+    await circle(LESION.centreMm[0], LESION.centreMm[1], 6);
+    await expect.poll(async () => (await rois()).length).toBe(1);
+    const [lesionMean, lesionSd, lesionVoxels] = (await rois())[0];
+    expect(Math.abs(lesionMean - LESION.hu)).toBeLessThan(1.5);
+    expect(lesionSd).toBeLessThan(4);
+    const expectedVoxels = (Math.PI * 36) / (PHANTOM.spacing[0] * PHANTOM.spacing[1]);
+    expect(Math.abs(lesionVoxels - expectedVoxels) / expectedVoxels).toBeLessThan(0.15);
+    // 4 mm in the white matter of the other hemisphere (27 HU), 40 mm right of the midline.
+    await page.keyboard.press('e');
+    await circle(centreMm - 40, centreMm, 4);
+    await expect.poll(async () => (await rois()).length).toBe(2);
+    expect(Math.abs((await rois())[1][0] - 27)).toBeLessThan(1.5);
+    // Distances are listed apart from ROIs; both are cleared together.
+    await expect(viewer).toHaveAttribute('data-measurements', '');
+    await expect(page.getByTestId('clear-measurements')).toHaveText('Clear 2');
+    await page.screenshot({ path: `${SCREENS}/viewer-roi.png` });
+    await page.keyboard.press('Delete');
+    await expect(viewer).toHaveAttribute('data-rois', '');
+  });
+
   test('the 3D view renders the volume linked to the crosshair; help lists the shortcuts', async ({ server, page }) => {
     test.setTimeout(180_000);
     await openSeries(page, server);

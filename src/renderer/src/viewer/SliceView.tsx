@@ -35,6 +35,7 @@ import type { VtkImageData } from './vtk/common';
 import { labelSlice, sliceDims, type LabelArray } from './voxels';
 import { useElementSize, useOwned } from './hooks';
 import { VIEW_TITLES, windowKey, type Measurement, type ToolId } from './model';
+import { describeRoi } from './roi';
 import type { CursorInfo, LabelStyle, RGB, SliceViewId, VoxelIndex } from './types';
 
 export interface SliceViewProps {
@@ -76,7 +77,7 @@ export interface SliceViewProps {
   onCamera(view: SliceViewId, camera: ViewCamera): void;
   onWindowDrag(dx: number, dy: number, start: CtWindow): void;
   onHover(view: SliceViewId, voxel: VoxelIndex | null): void;
-  onMeasure(m: Omit<Measurement, 'id'>): void;
+  onMeasure(m: Omit<Measurement, 'id' | 'roi'>): void;
   onActivate(view: SliceViewId): void;
   onToggleMaximise(view: SliceViewId): void;
 }
@@ -133,8 +134,15 @@ export function SliceView(props: SliceViewProps) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, t.width, t.height);
     if (p.crosshairVisible) drawCrosshair(ctx, p, t);
-    for (const m of p.measurements) if (m.view === p.view && m.slice === s) drawMeasurement(ctx, t, m.a, m.b, false);
-    if (drag?.mode === 'measure' && drag.measureFrom && drag.measureTo) drawMeasurement(ctx, t, drag.measureFrom, drag.measureTo, true);
+    for (const m of p.measurements) {
+      if (m.view !== p.view || m.slice !== s) continue;
+      if (m.kind === 'roi') drawRoi(ctx, t, m.a, m.b, m.roi ? describeRoi(m.roi, p.valueUnit) : null);
+      else drawMeasurement(ctx, t, m.a, m.b, false);
+    }
+    if (drag?.measureFrom && drag.measureTo) {
+      if (drag.mode === 'measure') drawMeasurement(ctx, t, drag.measureFrom, drag.measureTo, true);
+      else if (drag.mode === 'roi') drawRoi(ctx, t, drag.measureFrom, drag.measureTo, null);
+    }
   }, []);
 
   const requestFrame = useCallback(
@@ -265,7 +273,7 @@ export function SliceView(props: SliceViewProps) {
     if (mode === 'external') return;
     e.currentTarget.setPointerCapture(e.pointerId);
     const drag: Drag = { mode, pointerId: e.pointerId, x0: x, y0: y, moved: false, camera: props.camera, transform, window: props.window };
-    if (mode === 'measure') {
+    if (mode === 'measure' || mode === 'roi') {
       drag.measureFrom = screenToWorld(transform, x, y);
       drag.measureTo = drag.measureFrom;
     }
@@ -302,6 +310,7 @@ export function SliceView(props: SliceViewProps) {
         break;
       }
       case 'measure':
+      case 'roi':
         drag.measureTo = screenToWorld(transform, x, y);
         requestFrame(false);
         break;
@@ -318,8 +327,8 @@ export function SliceView(props: SliceViewProps) {
       requestFrame(false);
       return;
     }
-    if (drag.mode === 'measure' && drag.measureFrom && drag.measureTo) {
-      if (distanceMm(drag.measureFrom, drag.measureTo) >= 0.5) props.onMeasure({ view, slice, a: drag.measureFrom, b: drag.measureTo });
+    if ((drag.mode === 'measure' || drag.mode === 'roi') && drag.measureFrom && drag.measureTo) {
+      if (distanceMm(drag.measureFrom, drag.measureTo) >= 0.5) props.onMeasure({ kind: drag.mode === 'roi' ? 'roi' : 'distance', view, slice, a: drag.measureFrom, b: drag.measureTo });
       requestFrame(false);
     } else if (!drag.moved && e.button === 0) {
       // A click (no drag) points the crosshair here, whatever the tool.
@@ -482,6 +491,32 @@ function drawCrosshair(ctx: CanvasRenderingContext2D, p: SliceViewProps, t: View
     ctx.stroke();
   }
   ctx.globalAlpha = 1;
+}
+
+/** A density ROI: the circle about `a` through `b`, dashed while drawn, with its statistics once taken. */
+function drawRoi(ctx: CanvasRenderingContext2D, t: ViewTransform, a: Vec3, b: Vec3, label: string | null): void {
+  const [ax, ay] = worldToScreen(t, a);
+  const radius = distanceMm(a, b) * t.pxPerMm;
+  const color = label ? '#7bdff2' : '#b2f7ef';
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash(label ? [] : [5, 4]);
+  ctx.beginPath();
+  ctx.arc(ax, ay, radius, 0, Math.PI * 2);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  if (!label) return;
+  ctx.font = '600 12px system-ui, sans-serif';
+  // Above right of the circle, or on the side where the view has room for the whole label.
+  const width = ctx.measureText(label).width;
+  const offset = radius * 0.71 + 6;
+  const tx = ax + offset + width <= t.width - 4 ? ax + offset : Math.max(4, ax - offset - width);
+  const ty = ay - offset >= 16 ? ay - offset : ay + offset + 12;
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = 'rgba(0,0,0,0.85)';
+  ctx.strokeText(label, tx, ty);
+  ctx.fillText(label, tx, ty);
 }
 
 function drawMeasurement(ctx: CanvasRenderingContext2D, t: ViewTransform, a: Vec3, b: Vec3, live: boolean): void {

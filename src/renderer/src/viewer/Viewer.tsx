@@ -33,6 +33,7 @@ import { Toolbar } from './Toolbar';
 import { HelpOverlay } from './HelpOverlay';
 import { useSeriesVolume, useVtkImages, type LoadedSeries } from './useSeriesVolume';
 import { valueRange } from './voxels';
+import { circleStats } from './roi';
 import type { ScoreStyle } from './vtk/sliceScene';
 import { DEFAULT_OVERLAY_DISPLAY, type CursorInfo, type OverlayDisplay, type RGB, type SliceViewId, type ViewerProps, type ViewId, type VolumePresetId, type VoxelIndex } from './types';
 import './viewer.css';
@@ -267,7 +268,15 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
 
   const onCamera = useCallback((view: SliceViewId, cam: ViewCamera) => setCameras((prev) => ({ ...prev, [view]: cam })), []);
   const onWindowDrag = useCallback((dx: number, dy: number, start: CtWindow) => setWindow(dragWindow(start, dx, dy)), [setWindow]);
-  const onMeasure = useCallback((m: Omit<Measurement, 'id'>) => setMeasurements((prev) => [...prev, { ...m, id: Date.now() + prev.length }]), []);
+  const onMeasure = useCallback(
+    (m: Omit<Measurement, 'id' | 'roi'>) => {
+      // An ROI's statistics are those of the scan as acquired (not an alternate image), taken once.
+      const roi = m.kind === 'roi' ? circleStats(data, grid.dims, grid.spacing, allAxes[m.view].normal, m.slice, m.a, distanceMm(m.a, m.b)) : undefined;
+      if (roi === null) return;
+      setMeasurements((prev) => [...prev, { ...m, ...(roi ? { roi } : {}), id: Date.now() + prev.length }]);
+    },
+    [data, grid, allAxes],
+  );
   const toggleMaximise = useCallback((view: ViewId) => setMaximised((m) => (m === view ? null : view)), []);
   const rootRef = useRef<HTMLDivElement>(null);
   // Pressing in a view gives the viewer the keyboard (needed when shortcuts are not global).
@@ -359,6 +368,9 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
       case 'toolMeasure':
         setTool('measure');
         break;
+      case 'toolRoi':
+        setTool('roi');
+        break;
       case 'clearMeasurements':
         setMeasurements([]);
         break;
@@ -377,7 +389,7 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
       case 'escape':
         if (helpOpen) setHelpOpen(false);
         else if (maximised) setMaximised(null);
-        else if (tool === 'measure') setTool('window');
+        else if (tool === 'measure' || tool === 'roi') setTool('window');
         else return false;
         break;
     }
@@ -410,7 +422,14 @@ function Workspace(props: ViewerProps & { series: LoadedSeries }) {
   return (
     <div className="viewer" ref={rootRef} tabIndex={-1} data-testid="viewer" data-state="ready" data-position={`${position.i},${position.j},${position.k}`}
       data-tool={props.externalTool ? 'external' : tool}
-      data-measurements={measurements.map((m) => distanceMm(m.a, m.b).toFixed(2)).join(',')}
+      data-measurements={measurements
+        .filter((m) => m.kind === 'distance')
+        .map((m) => distanceMm(m.a, m.b).toFixed(2))
+        .join(',')}
+      data-rois={measurements
+        .filter((m) => m.roi)
+        .map((m) => `${m.roi!.mean.toFixed(1)}/${m.roi!.sd.toFixed(1)}/${m.roi!.voxels}`)
+        .join(',')}
     >
       <Toolbar
         images={['original', ...alternates.map((a) => a.name)]}

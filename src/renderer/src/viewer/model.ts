@@ -2,8 +2,9 @@
 import type { CtWindow } from '../../../shared/windows';
 import type { Vec3 } from './geometry';
 import type { SliceViewId } from './types';
+import type { RoiStats } from './roi';
 
-export type ToolId = 'crosshair' | 'window' | 'pan' | 'zoom' | 'measure';
+export type ToolId = 'crosshair' | 'window' | 'pan' | 'zoom' | 'measure' | 'roi';
 
 export const TOOLS: readonly { id: ToolId; label: string; key: string }[] = [
   { id: 'crosshair', label: 'Crosshair', key: 'C' },
@@ -11,15 +12,22 @@ export const TOOLS: readonly { id: ToolId; label: string; key: string }[] = [
   { id: 'pan', label: 'Pan', key: 'P' },
   { id: 'zoom', label: 'Zoom', key: 'Z' },
   { id: 'measure', label: 'Measure', key: 'M' },
+  { id: 'roi', label: 'ROI', key: 'E' },
 ];
 
-/** A distance measurement, drawn on the slice it was made on. Points in grid-world mm. */
+/**
+ * A measurement, drawn on the slice it was made on. Points in grid-world mm. A distance runs from
+ * a to b; a density ROI is the circle about a through b, with the statistics of the scan's voxels
+ * inside it, taken when it was drawn.
+ */
 export interface Measurement {
   id: number;
+  kind: 'distance' | 'roi';
   view: SliceViewId;
   slice: number;
   a: Vec3;
   b: Vec3;
+  roi?: RoiStats;
 }
 
 export const VIEW_TITLES: Readonly<Record<SliceViewId, string>> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };

@@ -27,6 +27,7 @@ export type ShortcutAction =
   | 'toolPan'
   | 'toolZoom'
   | 'toolMeasure'
+  | 'toolRoi'
   | 'clearMeasurements'
   | 'toggleCrosshair'
   | 'toggle3d'
@@ -68,7 +69,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'toolPan', keys: ['p'], display: 'P', label: 'Pan tool (or middle-drag, Shift-drag)', group: 'Tools' },
   { action: 'toolZoom', keys: ['z'], display: 'Z', label: 'Zoom tool (or right-drag, Ctrl-wheel)', group: 'Tools' },
   { action: 'toolMeasure', keys: ['m'], display: 'M', label: 'Measure distance (drag)', group: 'Tools' },
-  { action: 'clearMeasurements', keys: ['Delete', 'Backspace'], display: 'Delete', label: 'Remove the measurements', group: 'Tools' },
+  { action: 'toolRoi', keys: ['e'], display: 'E', label: 'Density ROI: mean ± SD in a circle (drag from its centre)', group: 'Tools' },
+  { action: 'clearMeasurements', keys: ['Delete', 'Backspace'], display: 'Delete', label: 'Remove the measurements and ROIs', group: 'Tools' },
   { action: 'toggleCrosshair', keys: ['x'], display: 'X', label: 'Show / hide crosshair lines', group: 'Layout' },
   { action: 'reset', keys: ['r'], display: 'R', label: 'Reset zoom, pan and window', group: 'Layout' },
   { action: 'toggle3d', keys: ['v'], display: 'V', label: '3D view on / off', group: 'Layout' },
