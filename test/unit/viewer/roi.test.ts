@@ -50,8 +50,8 @@ describe('density ROI statistics', () => {
     expect(circleStats(data, dims, spacing, 2, 0, [-20, -20, 0], 2)).toBeNull();
   });
 
-  it('labels the circle with mean, SD and area', () => {
-    expect(describeRoi({ mean: 72.06, sd: 4.94, min: 60, max: 85, voxels: 250, areaMm2: 201 }, 'HU')).toBe('72.1 ± 4.9 HU · 2.01 cm²');
-    expect(describeRoi({ mean: 0.5, sd: 0.1, min: 0, max: 1, voxels: 4, areaMm2: 12.5 }, '')).toBe('0.5 ± 0.1 · 12.5 mm²');
+  it('labels the circle with mean, SD, range and area', () => {
+    expect(describeRoi({ mean: 72.06, sd: 4.94, min: 60, max: 85, voxels: 250, areaMm2: 201 }, 'HU')).toBe('72.1 ± 4.9 HU (60 to 85) · 2.01 cm²');
+    expect(describeRoi({ mean: 0.5, sd: 0.1, min: 0.25, max: 1, voxels: 4, areaMm2: 12.5 }, '')).toBe('0.5 ± 0.1 (0.3 to 1) · 12.5 mm²');
   });
 });

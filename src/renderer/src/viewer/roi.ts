@@ -52,8 +52,9 @@ export function circleStats(data: ArrayLike<number>, dims: Vec3, spacing: Vec3, 
   return { mean, sd, min, max, voxels: n, areaMm2: Math.PI * radiusMm * radiusMm };
 }
 
-/** "72.1 ± 4.9 HU · 2.01 cm²", as the viewer labels the circle. */
+/** "72.1 ± 4.9 HU (60 to 85) · 2.01 cm²", as the viewer labels the circle. */
 export function describeRoi(s: RoiStats, unit: string): string {
   const area = s.areaMm2 >= 100 ? `${(s.areaMm2 / 100).toFixed(2)} cm²` : `${s.areaMm2.toFixed(1)} mm²`;
-  return `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}${unit ? ` ${unit}` : ''} · ${area}`;
+  const value = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  return `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}${unit ? ` ${unit}` : ''} (${value(s.min)} to ${value(s.max)}) · ${area}`;
 }
