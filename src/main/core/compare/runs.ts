@@ -47,7 +47,7 @@ function sameInpainter(a: InpainterInfo, b: InpainterInfo): boolean {
 function referenceNote(a: ComparisonSide, b: ComparisonSide): string | null {
   if (a.reading.strategy.kind !== 'zscore' || b.reading.strategy.kind !== 'zscore' || !sameInpainter(a.inpainter, b.inpainter)) return null;
   if (sameReference(a.reference.readAgainst, b.reference.readAgainst)) return null;
-  return `A and B read their z cuts against different healthy references of the same inpainter (A: ${describeStamp(a.reference.readAgainst)}; B: ${describeStamp(b.reference.readAgainst)}), so one z is not one score on both and part of the change may come from the cuts. "Read against the current reference" in each run's threshold panel puts both on the same one.`;
+  return `A and B read their z cuts against different healthy references of the same inpainter (A: ${describeStamp(a.reference.readAgainst)}; B: ${describeStamp(b.reference.readAgainst)}), so one z is not one score on both and part of the change may come from the cuts. "Read against the current reference" in each run's threshold panel (for an analysis folder, inpaint-ct threshold --adopt-current-reference) puts both on the same one.`;
 }
 
 /** Two runs read with different settings: the change between them is partly the settings'. */
