@@ -26,7 +26,7 @@ async function runCliCapturing(args: string[]): Promise<{ code: number; stdout: 
  * (separate acquisitions the app does not register). Scans of one frame say nothing.
  */
 describe('comparing two analyses: who and which scans, and inpaint-ct compare', () => {
-  it('warns for different patients and for separate frames of reference, not for one frame; so does inpaint-ct compare', async () => {
+  it('warns for different patients and for separate frames of reference, not for one frame; so does inpaint-ct compare, and inpaint-ct list gives the ids', async () => {
     const dataDir = tmp('ict-cmp-subject-');
     const services = await Services.open({ dataDir, mode: 'cli' });
     const runIds: string[] = [];
@@ -89,6 +89,19 @@ describe('comparing two analyses: who and which scans, and inpaint-ct compare', 
     expect(mixed.comparison.rows.length).toBeGreaterThan(0);
     expect(mixed.comparison.totalMlB).toBeCloseTo(mixed.comparison.totalMlA, 9);
     expect(mixed.comparison.rows.every((r) => r.labelA !== null && r.labelB !== null && r.changeMl === 0)).toBe(true);
+    // inpaint-ct list names every run with the id compare, report and export take.
+    const listed = await cli(['list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    for (const id of runIds) expect(listed.stdout).toMatch(new RegExp(`^    Run ${id}  \\S`, 'm'));
+    expect(listed.stdout.match(/^Study /gm)).toHaveLength(4);
+    expect(listed.stdout).toContain('TEST^PAT-2 PAT-2 · 2026-01-04');
+    const listedJson = JSON.parse((await cli(['list', '--json'])).stdout) as { studies: { series: { runs: { id: string; provenance?: unknown }[] }[] }[] };
+    const jsonRuns = listedJson.studies.flatMap((st) => st.series.flatMap((se) => se.runs));
+    expect(jsonRuns.map((r) => r.id).sort()).toEqual([...runIds].sort());
+    expect(jsonRuns.every((r) => r.provenance === undefined)).toBe(true);
+    const noLibrary = await runCliCapturing(['list', '--data-dir', tmp('ict-cmp-empty-')]);
+    expect(noLibrary.code).not.toBe(0);
+    expect(noLibrary.stderr).toMatch(/There is no library at .*Import a series first/);
     // Bad input: a clear sentence and exit code 2, nothing else.
     const one = await cli(['compare', runIds[0]]);
     expect(one.code).toBe(2);

@@ -11,10 +11,11 @@ import { reportCommand } from './report';
 import { exportCommand } from './export';
 import { synthCommand } from './synth';
 import { compareCommand } from './compare';
+import { listCommand } from './list';
 
 /**
  * Every subcommand, in help order. Each lives in its own file and is thin over services/core.
  * Add a command by importing it here and appending it to the list.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CliCommand<any>[] = [serveCommand, importCommand, brainMaskCommand, preprocessCommand, infoCommand, analyzeCommand, thresholdCommand, inpaintCommand, reportCommand, exportCommand, compareCommand, synthCommand];
+export const commands: CliCommand<any>[] = [serveCommand, importCommand, listCommand, brainMaskCommand, preprocessCommand, infoCommand, analyzeCommand, thresholdCommand, inpaintCommand, reportCommand, exportCommand, compareCommand, synthCommand];
