@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import { comparisonWarnings, densityLabel, describeInterval, formatChange, formatMl, formatStudyDate, truthTotalChange } from '../../../shared/compare';
-import type { ComparisonResult } from '../../../shared/types';
+import type { ComparisonResult, StudySummary } from '../../../shared/types';
 import { compareSides, runFolderSide, type ComparisonSide } from '../../core/compare/runs';
 import { modelsDir } from '../../paths';
 import { Services } from '../../services/index';
@@ -65,6 +65,7 @@ patient: two patients, two frames of reference, different reading settings or he
     };
     try {
       const sides: { side: CompareSide; measured: ComparisonSide | null }[] = [];
+      let studies: StudySummary[] | undefined;
       for (const [i, target] of positionals.entries()) {
         const dir = folders[i];
         if (dir) {
@@ -75,7 +76,8 @@ patient: two patients, two frames of reference, different reading settings or he
         }
         const lib = await library();
         const run = lib.analysis.getRun(findRunId(lib, target));
-        const study = lib.library.listStudies().find((st) => st.series.some((se) => se.id === run.seriesId));
+        studies ??= lib.library.listStudies();
+        const study = studies.find((st) => st.series.some((se) => se.id === run.seriesId));
         const series = study?.series.find((se) => se.id === run.seriesId);
         sides.push({ side: { runId: run.id, seriesId: run.seriesId, label: run.label, series: [study?.patientName, series?.description].filter(Boolean).join(' · ') || run.seriesId }, measured: null });
       }

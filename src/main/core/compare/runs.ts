@@ -7,7 +7,7 @@ import { describeReadingDifferences, type ReadingSettings } from '../../../share
 import { describeReferenceStamp } from '../../../shared/provenance';
 import type { ComparisonResult, ComparisonTruthLesion, HealthyReferenceStamp, InpainterInfo, RunReferenceInfo } from '../../../shared/types';
 import { runReferences, sameReference } from '../pipeline/pinned-reference';
-import { loadExportSource } from '../report/case';
+import { loadRunFolderLabels } from '../report/case';
 import { sameGrid, type Vec3, type Volume } from '../volume';
 
 export interface ComparisonSide {
@@ -197,14 +197,14 @@ export function compareSides(runA: string, runB: string, a: ComparisonSide, b: C
  * study date (those live in the library), so the subject note and the interval are left unknown.
  */
 export async function runFolderSide(dir: string, modelsDir: string): Promise<ComparisonSide> {
-  const source = await loadExportSource(dir);
-  const { provenance, reading } = source.record;
+  const { record, table, ct, labels } = await loadRunFolderLabels(dir);
+  const { provenance, reading } = record;
   const references = await runReferences(dir, provenance.inpainter, modelsDir);
   return {
-    grid: source.ct,
+    grid: ct,
     meta: {},
-    labels: source.labels,
-    lesions: source.table.lesions.map((l) => ({ label: l.label, volumeMl: l.volumeMl, centroid: l.centroidLps, sign: l.sign })),
+    labels,
+    lesions: table.lesions.map((l) => ({ label: l.label, volumeMl: l.volumeMl, centroid: l.centroidLps, sign: l.sign })),
     reviewed: false,
     studyDate: null,
     inpainter: provenance.inpainter,

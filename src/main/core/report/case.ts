@@ -66,7 +66,11 @@ function toLabels(values: ArrayLike<number>): Int32Array {
   return out;
 }
 
-export async function loadExportSource(dir: string, options: LoadExportSourceOptions = {}): Promise<ExportSource> {
+/** What every reader of an analysis folder needs: its record, its lesion table, the scan and the saved labels (checked to share a grid). */
+export type RunFolderLabels = Pick<ExportSource, 'record' | 'table' | 'ct' | 'labels'>;
+
+/** Reads and checks the record, lesion table, scan and labels of an analysis folder; the score maps and the reference are left to the caller. */
+export async function loadRunFolderLabels(dir: string): Promise<RunFolderLabels> {
   if (!existsSync(join(dir, 'run.json'))) throw new AppError('FILE_NOT_FOUND', `"${dir}" is not an analysis folder (run.json is missing). Run "inpaint-ct analyze" first.`);
   const record = await readJson<RunRecord>(join(dir, 'run.json'), 'run.json', dir);
   if (record.format !== 'inpaint-ct-run') throw new AppError('UNSUPPORTED_FORMAT', `The run.json in "${dir}" was not written by Inpaint CT.`);
@@ -78,7 +82,11 @@ export async function loadExportSource(dir: string, options: LoadExportSourceOpt
   ct.intensityUnit = 'HU';
   const labelVolume = await readNifti(join(dir, 'labels.nii.gz'));
   if (!sameGrid(ct, labelVolume, 1e-2)) throw new AppError('GEOMETRY_MISMATCH', `labels.nii.gz in "${dir}" is not on the grid of ct.nii.gz; the folder was altered.`);
-  const labels = toLabels(labelVolume.data);
+  return { record, table, ct, labels: toLabels(labelVolume.data) };
+}
+
+export async function loadExportSource(dir: string, options: LoadExportSourceOptions = {}): Promise<ExportSource> {
+  const { record, table, ct, labels } = await loadRunFolderLabels(dir);
   const metaKnown = !!options.meta;
   if (options.meta) ct.meta = { ...options.meta };
   return {
