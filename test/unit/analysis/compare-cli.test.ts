@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Services } from '../../../src/main/services/index';
-import { runCli } from '../../../src/main/cli/main';
+import { runCliCaptured } from '../run-cli';
 import { writeDicomCtSeries } from '../../../src/main/core/io/dicom-write';
 import { writeNifti } from '../../../src/main/core/io/nifti';
 import { newDicomUid } from '../../../src/main/core/io/uid';
@@ -13,12 +13,6 @@ import { simpleHead } from '../preprocess/simple-head';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
-async function runCliCapturing(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
 
 /**
  * compare.runs says when its change table does not follow one patient in one coordinate
@@ -68,7 +62,7 @@ describe('comparing two analyses: who and which scans, and inpaint-ct compare', 
     }
 
     // The same comparison from the command line: the table, the interval and the warning.
-    const cli = (args: string[]) => runCliCapturing([...args, '--data-dir', dataDir]);
+    const cli = (args: string[]) => runCliCaptured([...args, '--data-dir', dataDir]);
     const printed = await cli(['compare', runIds[2], runIds[3]]);
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toContain('Interval: 1 day\n');
@@ -84,7 +78,7 @@ describe('comparing two analyses: who and which scans, and inpaint-ct compare', 
     expect((await cli(['compare', runIds[1], runIds[0]])).stdout).toContain('Interval: -1 day (B is the earlier scan)');
     // A library run against an analysis folder of the same scan read the same way: no change.
     const folder = join(tmp('ict-cmp-mixed-'), 'run');
-    expect((await runCliCapturing(['analyze', dicomFolders[0], '--out', folder, '--inpainter', 'linear'])).code).toBe(0);
+    expect((await runCliCaptured(['analyze', dicomFolders[0], '--out', folder, '--inpainter', 'linear'])).code).toBe(0);
     const mixed = JSON.parse((await cli(['compare', runIds[0], folder, '--json'])).stdout) as { comparison: ComparisonResult };
     expect(mixed.comparison.rows.length).toBeGreaterThan(0);
     expect(mixed.comparison.totalMlB).toBeCloseTo(mixed.comparison.totalMlA, 9);
@@ -99,7 +93,7 @@ describe('comparing two analyses: who and which scans, and inpaint-ct compare', 
     const jsonRuns = listedJson.studies.flatMap((st) => st.series.flatMap((se) => se.runs));
     expect(jsonRuns.map((r) => r.id).sort()).toEqual([...runIds].sort());
     expect(jsonRuns.every((r) => r.provenance === undefined)).toBe(true);
-    const noLibrary = await runCliCapturing(['list', '--data-dir', tmp('ict-cmp-empty-')]);
+    const noLibrary = await runCliCaptured(['list', '--data-dir', tmp('ict-cmp-empty-')]);
     expect(noLibrary.code).not.toBe(0);
     expect(noLibrary.stderr).toMatch(/There is no library at .*Import a series first/);
     // Bad input: a clear sentence and exit code 2, nothing else.
@@ -118,15 +112,15 @@ describe('comparing two analyses: who and which scans, and inpaint-ct compare', 
       const input = join(tmp('ict-cmp-folder-in-'), 'head.nii.gz');
       await writeNifti(volume, input);
       const out = join(tmp('ict-cmp-folder-'), 'run');
-      const analysed = await runCliCapturing(['analyze', input, '--out', out, '--inpainter', 'linear', '--threshold', '0.25', '--json']);
+      const analysed = await runCliCaptured(['analyze', input, '--out', out, '--inpainter', 'linear', '--threshold', '0.25', '--json']);
       expect(analysed.code, analysed.stderr).toBe(0);
       folders.push(out);
     }
-    const printed = await runCliCapturing(['compare', folders[0], folders[1], '--data-dir', tmp('ict-cmp-no-library-')]);
+    const printed = await runCliCaptured(['compare', folders[0], folders[1], '--data-dir', tmp('ict-cmp-no-library-')]);
     expect(printed.code, printed.stderr).toBe(0);
     expect(printed.stdout).toContain('Interval: unknown (study dates missing)');
     expect(printed.stdout).toContain('Both series share one voxel grid');
-    const json = JSON.parse((await runCliCapturing(['compare', folders[0], folders[1], '--json', '--data-dir', tmp('ict-cmp-no-library-')])).stdout) as { comparison: ComparisonResult };
+    const json = JSON.parse((await runCliCaptured(['compare', folders[0], folders[1], '--json', '--data-dir', tmp('ict-cmp-no-library-')])).stdout) as { comparison: ComparisonResult };
     // The totals are the folders' own lesion tables at their saved readings.
     for (const [i, total] of [json.comparison.totalMlA, json.comparison.totalMlB].entries()) {
       const table = JSON.parse(readFileSync(join(folders[i], 'lesions.json'), 'utf8')) as { lesions: { volumeMl: number }[] };
@@ -136,8 +130,8 @@ describe('comparing two analyses: who and which scans, and inpaint-ct compare', 
     expect(json.comparison.subjectNote).toBeNull();
     expect(json.comparison.readingNote).toBeNull();
     // The same folder twice, or a name that is neither a folder nor in a library, is refused.
-    expect((await runCliCapturing(['compare', folders[0], folders[0]])).stderr).toMatch(/Choose two different analyses/);
-    const missing = await runCliCapturing(['compare', folders[0], 'no-such-run', '--data-dir', tmp('ict-cmp-no-library-')]);
+    expect((await runCliCaptured(['compare', folders[0], folders[0]])).stderr).toMatch(/Choose two different analyses/);
+    const missing = await runCliCaptured(['compare', folders[0], 'no-such-run', '--data-dir', tmp('ict-cmp-no-library-')]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/"no-such-run" is not an analysis folder, and there is no library at/);
   }, 120_000);

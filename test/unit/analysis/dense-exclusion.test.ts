@@ -1,18 +1,12 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/main/cli/main';
+import { runCliJson } from '../run-cli';
 import { readNifti, writeNifti } from '../../../src/main/core/io/nifti';
 import { DEFAULT_READING_SETTINGS, readingSettingsSchema } from '../../../src/shared/analysis';
 import { analysedDicomHead, type HeadRun } from '../report/fixture';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI's JSON, checked field by field
-async function cli(args: string[]): Promise<{ code: number; json: Record<string, any>; err: string }> {
-  let stdout = '';
-  let err = '';
-  const code = await runCli([...args, '--json'], { stdout: (s) => (stdout += s), stderr: (s) => (err += s) });
-  return { code, json: JSON.parse(stdout || '{}'), err };
-}
+const cli = runCliJson;
 
 type StoredLesion = { label: number; voxelCount: number; meanHu: number; sign: string };
 const lesionsOf = (dir: string): StoredLesion[] => JSON.parse(readFileSync(join(dir, 'lesions.json'), 'utf8')).lesions;

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Services } from '../../../src/main/services/index';
-import { runCli } from '../../../src/main/cli/main';
+import { runCliCaptured } from '../run-cli';
 import { writeNifti } from '../../../src/main/core/io/nifti';
 import { projectRoot } from '../../../src/main/paths';
 import { PINNED_REFERENCE_FILE, stampHealthyReferences } from '../../../src/main/core/pipeline/pinned-reference';
@@ -137,38 +137,35 @@ describe('the healthy reference a run keeps', () => {
 
   it('reads a run analysed before runs kept a reference against the current one, says so, and can keep a copy', async () => {
     const dataDir = tmp('ict-pin-');
-    const analysed = await analysedRun(dataDir);
-    let services = analysed.services;
-    const run = analysed.run;
+    const { services, run } = await analysedRun(dataDir);
     await services.close();
     const pinnedPath = join(dataDir, 'runs', run.id, PINNED_REFERENCE_FILE);
     rmSync(pinnedPath);
-    services = await Services.open({ dataDir, mode: 'cli' });
-    const old = (await services.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
-    expect(old.reference.kept).toBe(false);
-    expect(old.reference.readAgainst?.sha256).toBe(old.reference.current?.sha256);
-    await services.call('analysis.adoptCurrentReference', { runId: run.id });
-    expect(existsSync(pinnedPath)).toBe(true);
-    const kept = (await services.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
-    expect(kept.reference.kept).toBe(true);
-    expect(kept.threshold.value).toBe(old.threshold.value);
-    await services.close();
+    await withLibraryReopened(dataDir, async (services) => {
+      const old = (await services.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
+      expect(old.reference.kept).toBe(false);
+      expect(old.reference.readAgainst?.sha256).toBe(old.reference.current?.sha256);
+      await services.call('analysis.adoptCurrentReference', { runId: run.id });
+      expect(existsSync(pinnedPath)).toBe(true);
+      const kept = (await services.call('analysis.threshold', { runId: run.id, reading: run.reading })) as ThresholdOutcome;
+      expect(kept.reference.kept).toBe(true);
+      expect(kept.threshold.value).toBe(old.threshold.value);
+    });
   });
 
   it('still reads a run with its own reference when its inpainter has none any more', async () => {
     const dataDir = tmp('ict-pin-');
-    const analysed = await analysedRun(dataDir);
-    let services = analysed.services;
-    const run = analysed.run;
-    const before = (await services.call('analysis.threshold', { runId: run.id, reading: { ...DEFAULT_READING_SETTINGS, extent: 'threshold', strategy: { kind: 'zscore', z: 3 } } })) as ThresholdOutcome;
+    const { services, run } = await analysedRun(dataDir);
+    const zReading = { ...DEFAULT_READING_SETTINGS, extent: 'threshold', strategy: { kind: 'zscore', z: 3 } };
+    const before = (await services.call('analysis.threshold', { runId: run.id, reading: zReading })) as ThresholdOutcome;
     await services.close();
     rmSync(join(modelsDir, 'classical', 'linear.reference.json'));
-    services = await Services.open({ dataDir, mode: 'cli' });
-    const after = (await services.call('analysis.threshold', { runId: run.id, reading: { ...DEFAULT_READING_SETTINGS, extent: 'threshold', strategy: { kind: 'zscore', z: 3 } } })) as ThresholdOutcome;
-    expect(after.threshold.value).toBe(before.threshold.value);
-    expect(after.reference.current).toBeNull();
-    await expect(services.call('analysis.adoptCurrentReference', { runId: run.id })).rejects.toThrow(/healthy statistics/);
-    await services.close();
+    await withLibraryReopened(dataDir, async (services) => {
+      const after = (await services.call('analysis.threshold', { runId: run.id, reading: zReading })) as ThresholdOutcome;
+      expect(after.threshold.value).toBe(before.threshold.value);
+      expect(after.reference.current).toBeNull();
+      await expect(services.call('analysis.adoptCurrentReference', { runId: run.id })).rejects.toThrow(/healthy statistics/);
+    });
   });
 
   it('inpaint-ct threshold reads a run folder against its own reference, says when the model has a newer one, and adopts it when asked', async () => {
@@ -176,12 +173,7 @@ describe('the healthy reference a run keeps', () => {
     const input = join(root, 'head.nii.gz');
     await writeNifti(simpleHead([128, 128, 4], [1.8, 1.8, 5], 7, { subdural: true }).volume, input);
     const out = join(root, 'run');
-    const cli = async (args: string[]) => {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-      return { code, stdout, stderr };
-    };
+    const cli = runCliCaptured;
     const analysed = await cli(['analyze', input, '--out', out, '--inpainter', 'linear', '--json']);
     expect(analysed.code, analysed.stderr).toBe(0);
     expect(existsSync(join(out, PINNED_REFERENCE_FILE))).toBe(true);

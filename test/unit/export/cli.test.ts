@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/main/cli/main';
+import { runCliJson } from '../run-cli';
 import { Services } from '../../../src/main/services/index';
 import { readDicomSegMask } from '../../../src/main/core/export/dicom-seg';
 import { loadExportSource } from '../../../src/main/core/report/case';
@@ -18,13 +18,7 @@ afterAll(() => {
   if (head) rmSync(head.root, { recursive: true, force: true });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI's JSON, checked field by field
-async function cli(args: string[]): Promise<{ code: number; json: Record<string, any>; err: string }> {
-  let stdout = '';
-  let err = '';
-  const code = await runCli([...args, '--json'], { stdout: (s) => (stdout += s), stderr: (s) => (err += s) });
-  return { code, json: JSON.parse(stdout || '{}'), err };
-}
+const cli = runCliJson;
 
 let head: HeadRun;
 beforeAll(async () => {
